@@ -1,0 +1,169 @@
+"""Input checks shared by the public API.
+
+Every public function of nnlib passes its array arguments through these helpers, so
+that a learner who passes the wrong thing gets a message that names the argument,
+says what was expected and what arrived, and suggests the usual fix - instead of a
+bare numpy broadcasting error from deep inside a formula.
+"""
+
+from __future__ import annotations
+
+import numbers
+
+import numpy as np
+
+DEFAULT_DTYPE = np.float64
+
+
+def resolve_dtype(dtype) -> np.dtype:
+    """Return ``dtype`` as a numpy float dtype; only float32 and float64 are supported."""
+    dt = np.dtype(DEFAULT_DTYPE if dtype is None else dtype)
+    if dt not in (np.dtype(np.float32), np.dtype(np.float64)):
+        raise TypeError(
+            f"dtype must be float32 or float64, got {dt}. "
+            "Use float64 (the default) for gradient checks, float32 for speed."
+        )
+    return dt
+
+
+def as_float_array(x, name: str, dtype=None, allow_nan: bool = False) -> np.ndarray:
+    """Convert ``x`` to a floating numpy array, or raise a clear error.
+
+    Rejects ``None``, strings, ragged lists, empty arrays and (unless ``allow_nan``)
+    NaN or infinite values. Integer and boolean input is converted to ``dtype``;
+    floating input keeps its own precision when ``dtype`` is None.
+    """
+    if x is None:
+        raise TypeError(f"{name} is None; expected a numeric array.")
+    if isinstance(x, str | bytes):
+        raise TypeError(f"{name} must be a numeric array, got the string {x!r:.40}.")
+    try:
+        arr = np.asarray(x)
+    except ValueError as err:  # ragged nested lists
+        raise ValueError(
+            f"{name} could not be turned into an array ({err}); "
+            "check that every row has the same length."
+        ) from None
+    if arr.dtype == object or not (
+        np.issubdtype(arr.dtype, np.number) or np.issubdtype(arr.dtype, np.bool_)
+    ):
+        raise TypeError(
+            f"{name} must be numeric, got an array of dtype {arr.dtype}. "
+            "Did you pass a list of strings or of arrays with different shapes?"
+        )
+    if np.iscomplexobj(arr):
+        raise TypeError(f"{name} must be real, got complex dtype {arr.dtype}.")
+    if arr.size == 0:
+        raise ValueError(f"{name} is empty (shape {arr.shape}); expected at least one value.")
+    if dtype is not None:
+        arr = arr.astype(resolve_dtype(dtype), copy=False)
+    elif not np.issubdtype(arr.dtype, np.floating):
+        arr = arr.astype(DEFAULT_DTYPE)
+    if not allow_nan and not np.all(np.isfinite(arr)):
+        bad = "NaN" if np.isnan(arr).any() else "inf"
+        raise ValueError(
+            f"{name} contains {bad} values (shape {arr.shape}). "
+            "Check the data loading, or lower the learning rate if it came from training."
+        )
+    return arr
+
+
+def check_ndim(arr: np.ndarray, name: str, allowed: tuple[int, ...], meaning: str = "") -> None:
+    """Raise if ``arr.ndim`` is not one of ``allowed``."""
+    if arr.ndim not in allowed:
+        dims = " or ".join(f"{d}-D" for d in allowed)
+        extra = f" ({meaning})" if meaning else ""
+        raise ValueError(f"{name} must be {dims}{extra}, got shape {arr.shape}.")
+
+
+def positive_number(value, name: str, fix: str = "") -> float:
+    """Return ``value`` as a float, raising unless it is a finite number > 0."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise TypeError(f"{name} must be a positive number, got {type(value).__name__} {value!r}.")
+    if not np.isfinite(value) or value <= 0:
+        hint = f" {fix}" if fix else ""
+        raise ValueError(f"{name} must be > 0, got {value!r}.{hint}")
+    return float(value)
+
+
+def positive_int(value, name: str) -> int:
+    """Return ``value`` as an int, raising unless it is an integer >= 1."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
+        raise ValueError(f"{name} must be an integer >= 1, got {value!r}.")
+    return int(value)
+
+
+def unit_interval(value, name: str, closed_left: bool = True) -> float:
+    """Return ``value`` as a float in [0, 1) (or (0, 1)), e.g. a momentum coefficient."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise TypeError(f"{name} must be a number in [0, 1), got {value!r}.")
+    low_ok = value >= 0 if closed_left else value > 0
+    if not (low_ok and value < 1):
+        left = "[" if closed_left else "("
+        raise ValueError(f"{name} must be in {left}0, 1), got {value!r}.")
+    return float(value)
+
+
+def get_rng(rng) -> np.random.Generator:
+    """Return a ``numpy.random.Generator``: ``rng`` itself, or one seeded with ``rng`` if an int.
+
+    ``None`` gives a generator seeded with 0, so results are reproducible by default.
+    """
+    if rng is None:
+        return np.random.default_rng(0)
+    if isinstance(rng, np.random.Generator):
+        return rng
+    if isinstance(rng, numbers.Integral) and not isinstance(rng, bool):
+        return np.random.default_rng(int(rng))
+    raise TypeError(
+        f"rng must be a numpy.random.Generator or an int seed, got {type(rng).__name__}. "
+        "Create one with numpy.random.default_rng(seed)."
+    )
+
+
+def class_labels(y, name: str, n_samples: int, n_classes: int) -> np.ndarray:
+    """Return integer class labels of shape (n_samples,), accepting int labels or one-hot rows.
+
+    Raises if the batch size does not match, if labels are not integers in
+    ``[0, n_classes)``, or if one-hot rows do not each contain a single 1.
+    """
+    arr = np.asarray(y)
+    if arr.size == 0:
+        raise ValueError(f"{name} is empty; expected {n_samples} labels.")
+    if arr.ndim == 2 and arr.shape[1] == n_classes and n_classes > 1:
+        onehot = as_float_array(arr, name)
+        if arr.shape[0] != n_samples:
+            raise ValueError(
+                f"{name} has {arr.shape[0]} one-hot rows but the scores have {n_samples} samples; "
+                "pass one label per sample."
+            )
+        if not (np.all((onehot == 0) | (onehot == 1)) and np.all(onehot.sum(axis=1) == 1)):
+            raise ValueError(f"{name} looks one-hot (shape {arr.shape}) but a row is not a single 1.")
+        return onehot.argmax(axis=1)
+    arr = arr.reshape(-1) if arr.ndim == 2 and 1 in arr.shape else arr
+    if arr.ndim != 1:
+        raise ValueError(
+            f"{name} must be integer labels of shape ({n_samples},) or one-hot of shape "
+            f"({n_samples}, {n_classes}), got shape {arr.shape}."
+        )
+    if arr.shape[0] != n_samples:
+        raise ValueError(
+            f"{name} has {arr.shape[0]} labels but the scores have {n_samples} samples; "
+            "did you pass the labels of a different batch?"
+        )
+    if not np.issubdtype(arr.dtype, np.integer):
+        if np.issubdtype(arr.dtype, np.floating) and np.all(np.isfinite(arr)) and np.all(
+            arr == np.round(arr)
+        ):
+            arr = arr.astype(np.int64)
+        else:
+            raise TypeError(
+                f"{name} must hold integer class labels, got dtype {arr.dtype}. "
+                "Use y.astype(int), or pass one-hot rows."
+            )
+    if arr.min() < 0 or arr.max() >= n_classes:
+        raise ValueError(
+            f"{name} must be class labels in [0, {n_classes - 1}] for {n_classes} classes, "
+            f"got values from {arr.min()} to {arr.max()}. Does the output layer have one unit per class?"
+        )
+    return arr

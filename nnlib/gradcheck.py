@@ -1,0 +1,129 @@
+r"""Gradient checking with central differences (Chapter 3, used as a debugger in Chapter 5).
+
+The central difference
+
+.. math:: \frac{\partial f}{\partial x_i} \approx \frac{f(x + h e_i) - f(x - h e_i)}{2h}
+
+has error :math:`O(h^2)`, against :math:`O(h)` for the one-sided difference. With
+:math:`h = 10^{-5}` in float64 an analytic gradient that is right agrees to a
+relative error of about :math:`10^{-9}` to :math:`10^{-11}`; this course calls a
+check *passed* at ``rel_error <= 1e-7`` (``THRESHOLD``). float32 is too coarse for
+this: its rounding error alone is about :math:`10^{-7}/h`.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ._validate import as_float_array
+
+#: The course's pass mark for a float64 gradient check.
+THRESHOLD = 1e-7
+
+
+def numerical_gradient(f, x, h=1e-5):
+    r"""Central-difference gradient of a scalar function ``f`` at the array ``x``.
+
+    ``f(x)`` must return a number. ``x`` is perturbed **in place** one entry at a
+    time (so ``f`` may also close over ``x`` and ignore its argument) and restored
+    afterwards. Returns an array of ``x``'s shape: :math:`(f(x+h e_i) - f(x-h e_i))/2h`.
+    """
+    if not isinstance(x, np.ndarray) or not np.issubdtype(x.dtype, np.floating):
+        raise TypeError(
+            f"x must be a float numpy array (it is perturbed in place), got {type(x).__name__}"
+            f"{'' if not isinstance(x, np.ndarray) else ' of dtype ' + str(x.dtype)}."
+        )
+    grad = np.zeros_like(x, dtype=np.float64)
+    it = np.nditer(x, flags=["multi_index"])
+    for _ in it:
+        i = it.multi_index
+        old = x[i]
+        x[i] = old + h
+        f_plus = float(f(x))
+        x[i] = old - h
+        f_minus = float(f(x))
+        x[i] = old
+        grad[i] = (f_plus - f_minus) / (2 * h)
+    return grad
+
+
+def one_sided_gradient(f, x, h=1e-5):
+    r"""Forward-difference gradient :math:`(f(x + h e_i) - f(x))/h`, error :math:`O(h)` (for comparison)."""
+    if not isinstance(x, np.ndarray) or not np.issubdtype(x.dtype, np.floating):
+        raise TypeError(f"x must be a float numpy array, got {type(x).__name__}.")
+    f0 = float(f(x))
+    grad = np.zeros_like(x, dtype=np.float64)
+    it = np.nditer(x, flags=["multi_index"])
+    for _ in it:
+        i = it.multi_index
+        old = x[i]
+        x[i] = old + h
+        grad[i] = (float(f(x)) - f0) / h
+        x[i] = old
+    return grad
+
+
+def rel_error(a, b, floor=1e-8):
+    r"""Relative error :math:`\lVert a - b\rVert / \max(\lVert a\rVert + \lVert b\rVert,\ \text{floor})`.
+
+    Norms are Euclidean over all entries. The floor keeps the ratio finite when both
+    gradients are (nearly) zero; then the result is the absolute difference over the
+    floor. ``<= 1e-7`` is a pass in float64 (``THRESHOLD``); around ``1e-4`` usually
+    means a kink was crossed (ReLU at 0) or a bug; ``>= 1e-2`` is a bug.
+    """
+    a = as_float_array(a, "a", allow_nan=True)
+    b = as_float_array(b, "b", allow_nan=True)
+    if a.shape != b.shape:
+        raise ValueError(
+            f"a has shape {a.shape} but b has shape {b.shape}; a gradient must have its "
+            "parameter's shape - is one of them transposed?"
+        )
+    diff = np.linalg.norm((a - b).ravel())
+    scale = max(np.linalg.norm(a.ravel()) + np.linalg.norm(b.ravel()), floor)
+    return float(diff / scale)
+
+
+def check_layer(layer, x, rng=None, h=1e-5):
+    r"""Compare a layer's analytic gradients with central differences.
+
+    Uses the scalar :math:`L = \sum \text{out} \odot G` for a fixed random ``G``, so
+    that :math:`\partial L/\partial\,\text{out} = G`. Returns a dict ``{"x": err,
+    name: err, ...}`` with the relative error for the input and each parameter.
+    """
+    from ._validate import get_rng
+
+    rng = get_rng(rng)
+    x = as_float_array(x, "x").astype(np.float64, copy=True)
+    G = rng.standard_normal(np.shape(layer.forward(x)))
+
+    def loss(_):
+        return float(np.sum(layer.forward(x) * G))
+
+    layer.forward(x)
+    layer.zero_grad()
+    dx = layer.backward(G)
+    analytic = {name: g.copy() for name, g in layer.grads.items()}
+    errors = {"x": rel_error(dx, numerical_gradient(loss, x, h))}
+    for name, p in layer.params.items():
+        errors[name] = rel_error(analytic[name], numerical_gradient(loss, p, h))
+    return errors
+
+
+def check_model(model, X, y, loss_fn, h=1e-5):
+    """Gradient-check a whole model with a loss: the max relative error per parameter.
+
+    ``loss_fn(scores, y) -> (L, dscores)`` as in :mod:`nnlib.losses`. Returns a dict
+    ``{name: rel_error}`` over ``model.params``; every value should be ``<= 1e-7``.
+    """
+    X = as_float_array(X, "X")
+
+    def L(_):
+        return loss_fn(model.forward(X), y)[0]
+
+    _, dscores = loss_fn(model.forward(X), y)
+    model.zero_grad()
+    model.backward(dscores)
+    analytic = {name: g.copy() for name, g in model.grads.items()}
+    return {
+        name: rel_error(analytic[name], numerical_gradient(L, p, h)) for name, p in model.params.items()
+    }

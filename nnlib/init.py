@@ -1,0 +1,127 @@
+r"""Weight initialisers (Chapter 5).
+
+Every initialiser takes ``shape = (n_out, n_in)`` - the shape of a weight matrix
+``W`` in this course - plus a ``numpy.random.Generator`` and a ``dtype``. The fan-in
+is ``n_in = shape[1]`` and the fan-out ``n_out = shape[0]``.
+
+==================  ====================================================
+initialiser         distribution of each entry
+==================  ====================================================
+``xavier_normal``   :math:`\mathcal N(0,\ 2/(n_{in}+n_{out}))` (variance, not std)
+``xavier_uniform``  :math:`U(-r, r)`, :math:`r = \sqrt{6/(n_{in}+n_{out})}` (same variance)
+``he_normal``       :math:`\mathcal N(0,\ 2/n_{in})`
+``he_uniform``      :math:`U(-r, r)`, :math:`r = \sqrt{6/n_{in}}` (same variance)
+==================  ====================================================
+
+A uniform distribution on :math:`[-r, r]` has variance :math:`r^2/3`, which is why the
+6 belongs to the uniform version: :math:`6/(n_{in}+n_{out})/3 = 2/(n_{in}+n_{out})`.
+"""
+
+from __future__ import annotations
+
+import numbers
+
+import numpy as np
+
+from ._validate import get_rng, resolve_dtype
+
+
+def _shape(shape) -> tuple[int, ...]:
+    if isinstance(shape, numbers.Integral):
+        shape = (int(shape),)
+    try:
+        shape = tuple(int(s) for s in shape)
+    except TypeError:
+        raise TypeError(f"shape must be a tuple of ints such as (n_out, n_in), got {shape!r}.") from None
+    if not shape or any(s < 1 for s in shape):
+        raise ValueError(f"shape must contain positive sizes, got {shape}.")
+    return shape
+
+
+def _fans(shape) -> tuple[int, int]:
+    """Return ``(n_in, n_out)`` for a weight of shape ``(n_out, n_in)``."""
+    shape = _shape(shape)
+    if len(shape) != 2:
+        raise ValueError(
+            f"shape must be (n_out, n_in) for a weight matrix, got {shape}; "
+            "biases are initialised with zeros or constant."
+        )
+    return shape[1], shape[0]
+
+
+def zeros(shape, rng=None, dtype=None):
+    """All zeros. Fine for biases; for weights it keeps every hidden unit identical (Chapter 5)."""
+    return np.zeros(_shape(shape), dtype=resolve_dtype(dtype))
+
+
+def constant(shape, value=0.01, rng=None, dtype=None):
+    """Every entry equal to ``value`` (e.g. a small positive bias 0.01 for ReLU units)."""
+    return np.full(_shape(shape), float(value), dtype=resolve_dtype(dtype))
+
+
+def normal(shape, std=0.01, rng=None, dtype=None):
+    r"""Entries drawn from :math:`\mathcal N(0, \text{std}^2)`."""
+    if not std > 0:
+        raise ValueError(f"std must be > 0, got {std!r}.")
+    rng = get_rng(rng)
+    return (std * rng.standard_normal(_shape(shape))).astype(resolve_dtype(dtype), copy=False)
+
+
+def uniform(shape, limit, rng=None, dtype=None):
+    r"""Entries drawn from :math:`U(-\text{limit}, \text{limit})` (variance :math:`\text{limit}^2/3`)."""
+    rng = get_rng(rng)
+    return rng.uniform(-limit, limit, _shape(shape)).astype(resolve_dtype(dtype), copy=False)
+
+
+def xavier_std(n_in: int, n_out: int) -> float:
+    r"""Standard deviation of Glorot/Xavier normal: :math:`\sqrt{2/(n_{in}+n_{out})}`."""
+    return float(np.sqrt(2.0 / (n_in + n_out)))
+
+
+def he_std(n_in: int) -> float:
+    r"""Standard deviation of He normal: :math:`\sqrt{2/n_{in}}`."""
+    return float(np.sqrt(2.0 / n_in))
+
+
+def xavier_normal(shape, rng=None, dtype=None):
+    r"""Glorot & Bengio (2010): :math:`\mathcal N(0, 2/(n_{in}+n_{out}))` - variance, not std."""
+    n_in, n_out = _fans(shape)
+    return normal(shape, xavier_std(n_in, n_out), rng, dtype)
+
+
+def xavier_uniform(shape, rng=None, dtype=None):
+    r"""Glorot & Bengio (2010): :math:`U(\pm\sqrt{6/(n_{in}+n_{out})})`, variance :math:`2/(n_{in}+n_{out})`."""
+    n_in, n_out = _fans(shape)
+    return uniform(shape, np.sqrt(6.0 / (n_in + n_out)), rng, dtype)
+
+
+def he_normal(shape, rng=None, dtype=None):
+    r"""He et al. (2015), for ReLU layers: :math:`\mathcal N(0, 2/n_{in})`."""
+    n_in, _ = _fans(shape)
+    return normal(shape, he_std(n_in), rng, dtype)
+
+
+def he_uniform(shape, rng=None, dtype=None):
+    r"""He et al. (2015): :math:`U(\pm\sqrt{6/n_{in}})`, variance :math:`2/n_{in}`."""
+    n_in, _ = _fans(shape)
+    return uniform(shape, np.sqrt(6.0 / n_in), rng, dtype)
+
+
+#: Name -> initialiser for weights, as accepted by ``Linear(init=...)``.
+INITIALISERS = {
+    "zeros": zeros,
+    "normal": normal,
+    "xavier_normal": xavier_normal,
+    "xavier_uniform": xavier_uniform,
+    "he_normal": he_normal,
+    "he_uniform": he_uniform,
+}
+
+
+def get_initialiser(init):
+    """Return the initialiser named ``init`` (or ``init`` itself if it is callable)."""
+    if callable(init):
+        return init
+    if init not in INITIALISERS:
+        raise ValueError(f"init must be one of {sorted(INITIALISERS)} or a function, got {init!r}.")
+    return INITIALISERS[init]

@@ -1,0 +1,136 @@
+r"""Optimisers with one interface (Chapter 1): ``opt.step(params, grads)``.
+
+``params`` and ``grads`` are dicts name -> array with equal keys and shapes (a model's
+``params``/``grads``, or ``{"x": x}`` for a function being minimised). ``step``
+updates every parameter **in place** and keeps any state per name. Each optimiser is
+gradient descent :math:`\theta \leftarrow \theta - \alpha\, g` with a smarter step:
+
+=============  ==============================  =========================================
+optimiser      state kept per parameter         update
+=============  ==============================  =========================================
+``SGD``        none                            :math:`\theta -= \alpha g`
+``Momentum``   velocity :math:`v`               :math:`v = \beta v + g;\ \theta -= \alpha v`
+``AdaGrad``    sum of squares :math:`G`         :math:`G += g^2;\ \theta -= \alpha g/(\sqrt G+\epsilon)`
+``Adam``       moments :math:`m, v`, step t     bias-corrected :math:`\hat m/(\sqrt{\hat v}+\epsilon)`
+=============  ==============================  =========================================
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ._validate import positive_number, unit_interval
+
+
+class Optimizer:
+    """Base class: checks the arguments of ``step`` and keeps per-parameter state."""
+
+    def __init__(self, lr):
+        self.lr = positive_number(lr, "lr", "A learning rate must be positive, e.g. 0.1 or 0.01.")
+        self.state: dict[str, dict[str, np.ndarray]] = {}
+        self.t = 0
+
+    def __repr__(self):
+        return f"{type(self).__name__}(lr={self.lr})"
+
+    def reset(self):
+        """Forget all state (velocities, moment estimates, step count)."""
+        self.state.clear()
+        self.t = 0
+
+    def step(self, params, grads):
+        """Update every array in ``params`` in place using ``grads`` (same keys and shapes)."""
+        if not isinstance(params, dict) or not isinstance(grads, dict):
+            raise TypeError("params and grads must be dicts name -> array, e.g. model.params, model.grads.")
+        if params.keys() != grads.keys():
+            missing = sorted(set(params) ^ set(grads))
+            raise ValueError(f"params and grads must have the same keys; these differ: {missing}.")
+        self.t += 1
+        for name, p in params.items():
+            g = grads[name]
+            if not isinstance(p, np.ndarray) or not np.issubdtype(p.dtype, np.floating):
+                raise TypeError(
+                    f"params[{name!r}] must be a float numpy array (updated in place), got "
+                    f"{type(p).__name__}. Wrap a number as np.array([x], dtype=float)."
+                )
+            if np.shape(g) != p.shape:
+                raise ValueError(
+                    f"grads[{name!r}] has shape {np.shape(g)} but params[{name!r}] has shape {p.shape}; "
+                    "a gradient has its parameter's shape."
+                )
+            self._update(name, p, np.asarray(g, dtype=p.dtype))
+
+    def _slot(self, name, key, like):
+        slots = self.state.setdefault(name, {})
+        if key not in slots:
+            slots[key] = np.zeros_like(like)
+        return slots[key]
+
+    def _update(self, name, p, g):  # pragma: no cover - abstract
+        raise NotImplementedError
+
+
+class SGD(Optimizer):
+    r"""Plain gradient descent :math:`\theta \leftarrow \theta - \alpha g`."""
+
+    def _update(self, name, p, g):
+        p -= self.lr * g
+
+
+class Momentum(Optimizer):
+    r"""Heavy-ball momentum (Polyak 1964): :math:`v \leftarrow \beta v + g`, :math:`\theta \leftarrow \theta - \alpha v`.
+
+    The velocity :math:`v` is a running sum of past gradients: steps along a valley
+    floor add up, steps across it cancel.
+    """
+
+    def __init__(self, lr, beta=0.9):
+        super().__init__(lr)
+        self.beta = unit_interval(beta, "beta")
+
+    def _update(self, name, p, g):
+        v = self._slot(name, "v", p)
+        v *= self.beta
+        v += g
+        p -= self.lr * v
+
+
+class AdaGrad(Optimizer):
+    r"""AdaGrad (Duchi et al. 2011): per-coordinate steps :math:`\alpha g / (\sqrt{G} + \epsilon)`, :math:`G = \sum g^2`."""
+
+    def __init__(self, lr, eps=1e-8):
+        super().__init__(lr)
+        self.eps = positive_number(eps, "eps")
+
+    def _update(self, name, p, g):
+        G = self._slot(name, "G", p)
+        G += g * g
+        p -= self.lr * g / (np.sqrt(G) + self.eps)
+
+
+class Adam(Optimizer):
+    r"""Adam (Kingma & Ba 2015): momentum on :math:`g` and a running mean of :math:`g^2`, bias-corrected.
+
+    .. math:: m \leftarrow \beta_1 m + (1-\beta_1) g,\quad v \leftarrow \beta_2 v + (1-\beta_2) g^2,\quad
+              \theta \leftarrow \theta - \alpha\,\frac{m/(1-\beta_1^t)}{\sqrt{v/(1-\beta_2^t)} + \epsilon}
+    """
+
+    def __init__(self, lr=0.001, beta1=0.9, beta2=0.999, eps=1e-8):
+        super().__init__(lr)
+        self.beta1 = unit_interval(beta1, "beta1")
+        self.beta2 = unit_interval(beta2, "beta2")
+        self.eps = positive_number(eps, "eps")
+
+    def _update(self, name, p, g):
+        m = self._slot(name, "m", p)
+        v = self._slot(name, "v", p)
+        m *= self.beta1
+        m += (1 - self.beta1) * g
+        v *= self.beta2
+        v += (1 - self.beta2) * g * g
+        m_hat = m / (1 - self.beta1**self.t)
+        v_hat = v / (1 - self.beta2**self.t)
+        p -= self.lr * m_hat / (np.sqrt(v_hat) + self.eps)
+
+
+OPTIMIZERS = {"sgd": SGD, "momentum": Momentum, "adagrad": AdaGrad, "adam": Adam}

@@ -1,0 +1,105 @@
+"""A mini-batch training loop with per-epoch history (Chapter 4).
+
+One step is: forward, loss, backward, optimiser step. The loop stops with
+:class:`TrainingDiverged` as soon as the loss is NaN or infinite, instead of
+silently producing NaN plots.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from ._validate import as_float_array, get_rng, positive_int
+from .data import minibatches
+from .losses import softmax_cross_entropy
+
+
+class TrainingDiverged(FloatingPointError):
+    """The loss became NaN or infinite during training."""
+
+
+@dataclass
+class History:
+    """Per-epoch records: ``loss`` and ``accuracy`` on the training set, and ``val_*`` if given."""
+
+    loss: list = field(default_factory=list)
+    accuracy: list = field(default_factory=list)
+    val_loss: list = field(default_factory=list)
+    val_accuracy: list = field(default_factory=list)
+
+    def __repr__(self):
+        final = f"loss {self.loss[-1]:.4f}" if self.loss else "empty"
+        return f"History({len(self.loss)} epochs, {final})"
+
+
+def accuracy(scores, y):
+    """Fraction of samples whose largest score is at the true label (``y``: ints or one-hot)."""
+    scores = np.asarray(scores)
+    y = np.asarray(y)
+    labels = y.argmax(axis=1) if y.ndim == 2 else y
+    return float(np.mean(scores.argmax(axis=1) == labels))
+
+
+def evaluate(model, X, y, loss_fn=softmax_cross_entropy):
+    """Return ``(loss, accuracy)`` of ``model`` on ``(X, y)`` (accuracy only for class labels)."""
+    scores = model.forward(X)
+    loss, _ = loss_fn(scores, y)
+    acc = accuracy(scores, y) if scores.ndim == 2 and scores.shape[1] > 1 else float("nan")
+    return loss, acc
+
+
+def train_step(model, X, y, loss_fn, optimizer):
+    """One forward/backward/update on a batch; returns the batch loss."""
+    scores = model.forward(X)
+    loss = float("nan") if not np.all(np.isfinite(scores)) else None
+    if loss is None:
+        loss, dscores = loss_fn(scores, y)
+    if not np.isfinite(loss):
+        raise TrainingDiverged(
+            f"the loss became {loss} during training. The learning rate "
+            f"(lr={optimizer.lr}) is probably too large - try a smaller one, e.g. {optimizer.lr / 10:g}; "
+            "also check the inputs are scaled."
+        )
+    model.zero_grad()
+    model.backward(dscores)
+    optimizer.step(model.params, model.grads)
+    return loss
+
+
+def fit(model, X, y, optimizer, epochs=10, batch_size=32, loss_fn=softmax_cross_entropy,
+        rng=None, validation_data=None, callback=None):
+    """Train ``model`` with mini-batch gradient descent and return a :class:`History`.
+
+    ``X``: ``(N, n)`` one sample per row; ``y``: labels ``(N,)`` or targets. Each
+    epoch visits the data once in a fresh order drawn from ``rng``. After each epoch
+    the full training (and validation) loss and accuracy are recorded and
+    ``callback(epoch, history)`` is called if given.
+    """
+    X = as_float_array(X, "X")
+    if X.ndim != 2:
+        raise ValueError(f"X must be a batch (N, n) with one sample per row, got shape {X.shape}.")
+    if len(X) != len(y):
+        raise ValueError(f"X has {len(X)} samples but y has {len(y)}; they must match.")
+    epochs = positive_int(epochs, "epochs")
+    rng = get_rng(rng)
+    history = History()
+    for epoch in range(epochs):
+        for Xb, yb in minibatches(X, y, batch_size, rng):
+            train_step(model, Xb, yb, loss_fn, optimizer)
+        loss, acc = evaluate(model, X, y, loss_fn)
+        if not np.isfinite(loss):
+            raise TrainingDiverged(
+                f"the training loss is {loss} after epoch {epoch + 1}; lower the learning rate "
+                f"(lr={optimizer.lr})."
+            )
+        history.loss.append(loss)
+        history.accuracy.append(acc)
+        if validation_data is not None:
+            val_loss, val_acc = evaluate(model, *validation_data, loss_fn)
+            history.val_loss.append(val_loss)
+            history.val_accuracy.append(val_acc)
+        if callback is not None:
+            callback(epoch, history)
+    return history
