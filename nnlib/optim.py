@@ -78,7 +78,9 @@ class SGD(Optimizer):
 
 
 class Momentum(Optimizer):
-    r"""Heavy-ball momentum (Polyak 1964): :math:`v \leftarrow \beta v + g`, :math:`\theta \leftarrow \theta - \alpha v`.
+    r"""Heavy-ball momentum (Polyak 1964).
+
+    :math:`v \leftarrow \beta v + g`, then :math:`\theta \leftarrow \theta - \alpha v`.
 
     The velocity :math:`v` is a running sum of past gradients: steps along a valley
     floor add up, steps across it cancel.
@@ -96,7 +98,11 @@ class Momentum(Optimizer):
 
 
 class AdaGrad(Optimizer):
-    r"""AdaGrad (Duchi et al. 2011): per-coordinate steps :math:`\alpha g / (\sqrt{G} + \epsilon)`, :math:`G = \sum g^2`."""
+    r"""AdaGrad (Duchi et al. 2011): per-coordinate steps :math:`\alpha g / (\sqrt{G} + \epsilon)`.
+
+    :math:`G = \sum_t g_t^2` grows forever, so steps only shrink: good for sparse
+    gradients, too timid for long non-convex training.
+    """
 
     def __init__(self, lr, eps=1e-8):
         super().__init__(lr)
