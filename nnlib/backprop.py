@@ -1,0 +1,368 @@
+r"""Backpropagation for one sample, written out by hand (Chapter 3).
+
+Chapter 3 derives every formula in this module; Chapter 4 batches them and checks the
+batched gradients against the per-sample functions here.
+
+Conventions (Chapter 3 only):
+
+* A sample ``x`` is a **column vector** of shape ``(n_in, 1)``; a 1-D ``(n_in,)`` is
+  accepted and turned into a column.
+* Parameters live in a dict ``params`` with keys ``"W1", "b1", "W2", "b2", ...``
+  (layer ``l`` maps layer ``l-1`` to layer ``l``). ``W<l>`` has shape
+  ``(n_l, n_{l-1})`` - the same as :class:`nnlib.Linear`'s ``W`` - and ``b<l>`` is a
+  **column** ``(n_l, 1)``. :class:`nnlib.Linear` stores its bias as a vector ``(n_l,)``;
+  :func:`to_sequential` and :func:`from_sequential` convert (``b[:, None]`` and
+  ``b[:, 0]``).
+* Targets ``y`` are a class index ``c`` (an int) or a one-hot column ``(K, 1)``.
+* Gradients come in a dict with the same keys and shapes as ``params``.
+
+The two-layer classifier of the chapter:
+
+.. math::
+    f_1 = W_1 x + b_1,\quad g_1 = \sigma(f_1),\quad f_2 = W_2 g_1 + b_2,\quad
+    \hat y = \operatorname{softmax}(f_2),\quad L = -\sum_k y_k \log \hat y_k
+
+and its backward pass (note the sign: :math:`\hat y - y`, prediction minus target):
+
+.. math::
+    \delta_2 = \frac{\partial L}{\partial f_2} = \hat y - y,\quad
+    \frac{\partial L}{\partial W_2} = \delta_2 g_1^T,\quad
+    \frac{\partial L}{\partial b_2} = \delta_2,\quad
+    \frac{\partial L}{\partial g_1} = W_2^T \delta_2,\quad
+    \delta_1 = \frac{\partial L}{\partial g_1}\odot g_1\odot(1 - g_1),\quad
+    \frac{\partial L}{\partial W_1} = \delta_1 x^T,\quad
+    \frac{\partial L}{\partial b_1} = \delta_1
+
+The general recursion for ``L`` layers (:func:`deep_forward`, :func:`deep_backward`)
+uses the four equations
+
+.. math::
+    \text{BP1: } \delta^L = \nabla_{a^L} L \odot g'(z^L)\quad
+    \text{BP2: } \delta^l = (W^{l+1})^T \delta^{l+1} \odot g'(z^l)\quad
+    \text{BP3: } \frac{\partial L}{\partial b^l} = \delta^l\quad
+    \text{BP4: } \frac{\partial L}{\partial W^l} = \delta^l (a^{l-1})^T
+
+With an L2 penalty :math:`J = L + \frac{\lambda}{2}\sum_l \lVert W_l\rVert_F^2` every
+weight gradient gains :math:`\lambda W_l` (biases are not penalised).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ._validate import as_float_array, get_rng
+from .activations import ACTIVATIONS, sigmoid, softmax
+
+__all__ = [
+    "init_params",
+    "as_column",
+    "one_hot_column",
+    "forward",
+    "loss",
+    "backward",
+    "loss_and_grads",
+    "l2_penalty",
+    "BACKWARD_READS",
+    "RecordingCache",
+    "deep_forward",
+    "deep_loss",
+    "deep_backward",
+    "deep_loss_and_grads",
+    "to_sequential",
+    "from_sequential",
+    "n_layers",
+]
+
+
+# --------------------------------------------------------------------------- inputs
+def as_column(x, name="x", n=None):
+    """Return ``x`` as a float column ``(n, 1)``; a 1-D ``(n,)`` becomes a column.
+
+    Raises a ``ValueError`` naming ``name`` for a row ``(1, n)``, a batch, or the
+    wrong length ``n``.
+    """
+    x = as_float_array(x, name)
+    if x.ndim == 1:
+        x = x[:, None]
+    if x.ndim != 2 or x.shape[1] != 1:
+        raise ValueError(
+            f"{name} must be one sample as a column vector (n, 1) or a vector (n,), got shape {x.shape}. "
+            "Chapter 3 works with one sample at a time; for a batch (B, n) see Chapter 4."
+        )
+    if n is not None and x.shape[0] != n:
+        raise ValueError(f"{name} has {x.shape[0]} entries but the network expects {n}; check the layer sizes.")
+    return x
+
+
+def one_hot_column(y, K):
+    """Return the target as a one-hot column ``(K, 1)``: from a class index or a one-hot column/vector."""
+    if isinstance(y, int | np.integer) and not isinstance(y, bool):
+        if not 0 <= int(y) < K:
+            raise ValueError(f"y must be a class index in [0, {K - 1}] for {K} classes, got {int(y)}.")
+        col = np.zeros((K, 1))
+        col[int(y), 0] = 1.0
+        return col
+    arr = as_column(y, "y")
+    if arr.shape[0] != K:
+        raise ValueError(f"y has {arr.shape[0]} entries but the network has {K} outputs; pass a one-hot column (K, 1).")
+    if not (np.all((arr == 0) | (arr == 1)) and arr.sum() == 1):
+        raise ValueError("y must be one-hot (a single 1, the rest 0) or a class index (an int).")
+    return arr
+
+
+def n_layers(params):
+    """Number of weight layers ``L`` in ``params`` (keys ``W1..WL``, ``b1..bL``)."""
+    if not isinstance(params, dict) or "W1" not in params:
+        raise TypeError("params must be a dict with keys 'W1', 'b1', 'W2', 'b2', ... (see init_params).")
+    L = 0
+    while f"W{L + 1}" in params:
+        L += 1
+    for l in range(1, L + 1):
+        W, b = params[f"W{l}"], params.get(f"b{l}")
+        if b is None:
+            raise ValueError(f"params has W{l} but no b{l}.")
+        if np.ndim(W) != 2 or np.shape(b) != (np.shape(W)[0], 1):
+            raise ValueError(
+                f"W{l} must be (n_out, n_in) and b{l} a column (n_out, 1); got W{l} {np.shape(W)} and "
+                f"b{l} {np.shape(b)}. (nnlib.Linear keeps b as (n_out,): use b[:, None].)"
+            )
+        if l > 1 and np.shape(W)[1] != np.shape(params[f"W{l - 1}"])[0]:
+            raise ValueError(
+                f"W{l} has shape {np.shape(W)} but W{l - 1} has {np.shape(params[f'W{l - 1}'])[0]} outputs; "
+                f"W{l} needs {np.shape(params[f'W{l - 1}'])[0]} columns."
+            )
+    return L
+
+
+def init_params(sizes=(2, 3, 2), rng=None, scale=1.0):
+    """Random parameters for layer sizes ``[n_0, n_1, ..., n_L]`` (default: the chapter's 2-3-2 network).
+
+    ``W<l>`` ~ normal with standard deviation ``scale / sqrt(n_{l-1})``, shape ``(n_l, n_{l-1})``;
+    ``b<l>`` ~ normal with standard deviation ``0.1 * scale``, a column ``(n_l, 1)`` (small but
+    non-zero, so that a gradient check also tests the bias gradients).
+    """
+    sizes = [int(n) for n in sizes]
+    if len(sizes) < 2 or min(sizes) < 1:
+        raise ValueError(f"sizes must list at least two positive layer sizes, got {sizes}.")
+    rng = get_rng(rng)
+    params = {}
+    for l in range(1, len(sizes)):
+        params[f"W{l}"] = rng.normal(0.0, scale / np.sqrt(sizes[l - 1]), (sizes[l], sizes[l - 1]))
+        params[f"b{l}"] = rng.normal(0.0, 0.1 * scale, (sizes[l], 1))
+    return params
+
+
+# ------------------------------------------------------------- two-layer classifier
+def forward(params, x):
+    r"""Forward pass of the two-layer classifier for one sample; returns the cache dict.
+
+    ``x``: column ``(n_0, 1)``. Returns ``{"x", "f1", "g1", "f2", "y_hat"}`` with
+    :math:`f_1 = W_1 x + b_1` ``(n_1, 1)``, :math:`g_1 = \sigma(f_1)`,
+    :math:`f_2 = W_2 g_1 + b_2` ``(K, 1)`` and :math:`\hat y = \operatorname{softmax}(f_2)`.
+    """
+    if n_layers(params) != 2:
+        raise ValueError("forward is the two-layer network (W1, b1, W2, b2); use deep_forward for other depths.")
+    W1, b1, W2, b2 = params["W1"], params["b1"], params["W2"], params["b2"]
+    x = as_column(x, "x", n=W1.shape[1])
+    f1 = W1 @ x + b1
+    g1 = sigmoid(f1)
+    f2 = W2 @ g1 + b2
+    y_hat = softmax(f2, axis=0)
+    return {"x": x, "f1": f1, "g1": g1, "f2": f2, "y_hat": y_hat}
+
+
+def l2_penalty(params, lam):
+    r""":math:`s = \frac{\lambda}{2}\sum_l \lVert W_l\rVert_F^2` over every weight matrix (biases excluded)."""
+    return 0.5 * lam * sum(float(np.sum(params[f"W{l}"] ** 2)) for l in range(1, n_layers(params) + 1))
+
+
+def loss(cache, y, params=None, lam=0.0):
+    r"""Cross-entropy :math:`L = -\sum_k y_k\log\hat y_k` of a forward cache; with ``lam > 0``, :math:`J = L + s`.
+
+    Computed from the logits ``f2`` (stable): :math:`-\log\hat y_c = \log\sum_j e^{f_{2,j}} - f_{2,c}`.
+    ``params`` is needed only for the penalty.
+    """
+    f2 = cache["f2"]
+    y = one_hot_column(y, f2.shape[0])
+    m = f2.max()
+    log_y_hat = f2 - m - np.log(np.sum(np.exp(f2 - m)))
+    L = -float(np.sum(y * log_y_hat))
+    if lam:
+        if params is None:
+            raise ValueError("lam > 0 needs params to compute the penalty: loss(cache, y, params, lam).")
+        L += l2_penalty(params, lam)
+    return L
+
+
+#: The cache entries the two-layer backward pass reads: ``f1`` and ``f2`` are not needed,
+#: because sigma'(f1) = g1 (1 - g1) and dL/df2 = y_hat - y use the stored outputs.
+BACKWARD_READS = ("x", "g1", "y_hat")
+
+
+def backward(params, cache, y, lam=0.0, return_deltas=False):
+    r"""Backward pass of the two-layer classifier for one sample.
+
+    Reads only ``cache["x"]``, ``cache["g1"]`` and ``cache["y_hat"]`` (see
+    :data:`BACKWARD_READS`). Returns ``grads = {"W1", "b1", "W2", "b2"}`` with the
+    shapes of ``params``; with ``lam > 0`` the weight gradients include :math:`\lambda W`.
+    With ``return_deltas=True`` returns ``(grads, deltas)`` where ``deltas`` holds
+    ``"delta2"`` :math:`=\partial L/\partial f_2`, ``"dg1"`` :math:`=\partial L/\partial g_1`
+    and ``"delta1"`` :math:`=\partial L/\partial f_1` (all columns).
+    """
+    W2 = params["W2"]
+    x, g1, y_hat = cache["x"], cache["g1"], cache["y_hat"]
+    y = one_hot_column(y, y_hat.shape[0])
+    delta2 = y_hat - y  # dL/df2: prediction minus target (y - y_hat is the NEGATIVE gradient)
+    dW2 = delta2 @ g1.T  # (K, 1)(1, n1) -> W2's shape
+    db2 = delta2
+    dg1 = W2.T @ delta2  # pass dL/dg1 back; no need to re-expand the chain
+    delta1 = dg1 * g1 * (1.0 - g1)  # Hadamard product with sigma'(f1)
+    dW1 = delta1 @ x.T
+    db1 = delta1
+    if lam:
+        dW1 = dW1 + lam * params["W1"]
+        dW2 = dW2 + lam * W2
+    grads = {"W1": dW1, "b1": db1, "W2": dW2, "b2": db2}
+    if return_deltas:
+        return grads, {"delta2": delta2, "dg1": dg1, "delta1": delta1}
+    return grads
+
+
+def loss_and_grads(params, x, y, lam=0.0):
+    """Forward then backward for one sample: returns ``(J, grads)`` (``J = L`` when ``lam == 0``)."""
+    cache = forward(params, x)
+    return loss(cache, y, params, lam), backward(params, cache, y, lam)
+
+
+class RecordingCache(dict):
+    """A dict that records which keys were read (``.reads``), to show what backward uses from the cache."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.reads: list[str] = []
+
+    def __getitem__(self, key):
+        if key not in self.reads:
+            self.reads.append(key)
+        return super().__getitem__(key)
+
+
+# ------------------------------------------------------------------- any depth
+def _activation(name):
+    if name not in ACTIVATIONS:
+        raise ValueError(f"activation must be one of {sorted(ACTIVATIONS)}, got {name!r}.")
+    return ACTIVATIONS[name]
+
+
+def deep_forward(params, x, activation="sigmoid", output="softmax"):
+    r"""Forward pass of an ``L``-layer network for one sample, keeping every :math:`z^l` and :math:`a^l`.
+
+    :math:`a^0 = x`, :math:`z^l = W^l a^{l-1} + b^l`, :math:`a^l = g(z^l)` for hidden layers;
+    the output is :math:`a^L = \operatorname{softmax}(z^L)` (``output="softmax"``, paired with
+    cross-entropy) or :math:`a^L = g(z^L)` (``output="activation"``, paired with the squared
+    error :math:`\frac12\lVert a^L - y\rVert^2`). Returns ``{"z": [None, z1..zL], "a": [x, a1..aL]}``
+    (lists indexed by layer, so ``cache["z"][l]`` is :math:`z^l`).
+    """
+    if output not in ("softmax", "activation"):
+        raise ValueError(f"output must be 'softmax' or 'activation', got {output!r}.")
+    g, _ = _activation(activation)
+    L = n_layers(params)
+    a = as_column(x, "x", n=params["W1"].shape[1])
+    zs, acts = [None], [a]
+    for l in range(1, L + 1):
+        z = params[f"W{l}"] @ a + params[f"b{l}"]
+        a = softmax(z, axis=0) if (l == L and output == "softmax") else g(z)
+        zs.append(z)
+        acts.append(a)
+    return {"z": zs, "a": acts, "activation": activation, "output": output}
+
+
+def deep_loss(cache, y):
+    r"""Loss of a :func:`deep_forward` cache.
+
+    Cross-entropy for a softmax output, else the squared error :math:`\frac12\lVert a^L - y\rVert^2`.
+
+    The squared error keeps the factor 1/2 so that its gradient is :math:`a^L - y` (the same
+    convention as :func:`nnlib.losses.mse`); BP1 below assumes it.
+    """
+    a_L = cache["a"][-1]
+    if cache["output"] == "softmax":
+        z = cache["z"][-1]
+        y = one_hot_column(y, z.shape[0])
+        m = z.max()
+        return -float(np.sum(y * (z - m - np.log(np.sum(np.exp(z - m))))))
+    y = as_column(y, "y", n=a_L.shape[0])
+    return 0.5 * float(np.sum((a_L - y) ** 2))
+
+
+def deep_backward(params, cache, y, lam=0.0, return_deltas=False):
+    r"""The four backpropagation equations for any depth, one sample.
+
+    BP1 :math:`\delta^L = (a^L - y)\odot g'(z^L)` for the squared error, or
+    :math:`\delta^L = \hat y - y` for softmax + cross-entropy;
+    BP2 :math:`\delta^l = (W^{l+1})^T\delta^{l+1}\odot g'(z^l)`;
+    BP3 :math:`\partial L/\partial b^l = \delta^l`;
+    BP4 :math:`\partial L/\partial W^l = \delta^l (a^{l-1})^T` (+ :math:`\lambda W^l` when ``lam > 0``).
+    Returns ``grads`` (keys ``W1..WL``, ``b1..bL``), or ``(grads, deltas)`` with
+    ``deltas[l]`` :math:`=\delta^l` (``deltas[0]`` is None) when ``return_deltas``.
+    """
+    _, g_prime = _activation(cache["activation"])
+    zs, acts = cache["z"], cache["a"]
+    L = len(zs) - 1
+    if cache["output"] == "softmax":
+        delta = acts[L] - one_hot_column(y, acts[L].shape[0])  # BP1, softmax + cross-entropy
+    else:
+        y = as_column(y, "y", n=acts[L].shape[0])
+        delta = (acts[L] - y) * g_prime(zs[L])  # BP1
+    deltas = [None] * (L + 1)
+    deltas[L] = delta
+    for l in range(L - 1, 0, -1):
+        deltas[l] = (params[f"W{l + 1}"].T @ deltas[l + 1]) * g_prime(zs[l])  # BP2
+    grads = {}
+    for l in range(1, L + 1):
+        grads[f"W{l}"] = deltas[l] @ acts[l - 1].T + (lam * params[f"W{l}"] if lam else 0.0)  # BP4
+        grads[f"b{l}"] = deltas[l].copy()  # BP3
+    return (grads, deltas) if return_deltas else grads
+
+
+def deep_loss_and_grads(params, x, y, activation="sigmoid", output="softmax", lam=0.0):
+    """Forward then backward for any depth: ``(J, grads)``, ``J`` including the L2 penalty if ``lam > 0``."""
+    cache = deep_forward(params, x, activation, output)
+    J = deep_loss(cache, y) + (l2_penalty(params, lam) if lam else 0.0)
+    return J, deep_backward(params, cache, y, lam)
+
+
+# ------------------------------------------------------ bridge to nnlib layers
+def to_sequential(params, activation="sigmoid"):
+    """Build an :func:`nnlib.mlp` holding copies of ``params`` (``b<l>`` column -> ``Linear``'s ``b`` vector).
+
+    The model outputs logits; pair it with :func:`nnlib.softmax_cross_entropy`. Its flat
+    parameter names are ``"0.W", "0.b", "2.W", ...`` (every other layer is an activation).
+    """
+    from .layers import mlp
+
+    L = n_layers(params)
+    sizes = [params["W1"].shape[1]] + [params[f"W{l}"].shape[0] for l in range(1, L + 1)]
+    model = mlp(sizes, activation=activation)
+    for l in range(1, L + 1):
+        layer = model.layers[2 * (l - 1)]
+        layer.params["W"][...] = params[f"W{l}"]
+        layer.params["b"][...] = params[f"b{l}"][:, 0]
+    return model
+
+
+def from_sequential(model):
+    """Read a model's ``Linear`` layers (or its gradients) into Chapter 3's dict form, biases as columns.
+
+    Returns ``(params, grads)``, both with keys ``W1, b1, ...``.
+    """
+    from .layers import Linear
+
+    params, grads = {}, {}
+    linears = [layer for layer in model.layers if isinstance(layer, Linear)]
+    for l, layer in enumerate(linears, start=1):
+        params[f"W{l}"] = layer.params["W"].copy()
+        params[f"b{l}"] = layer.params["b"][:, None].copy()
+        grads[f"W{l}"] = layer.grads["W"].copy()
+        grads[f"b{l}"] = layer.grads["b"][:, None].copy()
+    return params, grads
