@@ -56,6 +56,16 @@ class Value:
         The node's value, stored as a float64 Python ``float``.
     label : str
         A name used by :func:`nnlib.engine_draw.draw_graph` (e.g. ``"x"``).
+    children, op
+        Set by the operations below: the input nodes and the operation's name.
+        A new operation follows the same pattern as the built-in ones::
+
+            def sin(a):
+                out = Value(math.sin(a.data), children=(a,), op="sin")
+                def _backward():                # d(sin a)/da = cos a
+                    a.grad += math.cos(a.data) * out.grad
+                out._backward = _backward
+                return out
 
     Attributes
     ----------
@@ -71,15 +81,27 @@ class Value:
     # Make numpy scalars defer to our reflected operators (np.float64(2) * Value(3) is a Value).
     __array_ufunc__ = None
 
-    def __init__(self, data, label: str = "", _children: tuple = (), _op: str = ""):
+    def __init__(self, data, label: str = "", children: tuple = (), op: str = ""):
         self.data = _number(data, "data")
         self.grad = 0.0
         if not isinstance(label, str):
             raise TypeError(f"label must be a string, got {type(label).__name__}.")
         self.label = label
-        self._prev = tuple(_children)
-        self._op = _op
+        if not all(isinstance(c, Value) for c in children):
+            raise TypeError("children must be a tuple of Value objects (the inputs of the operation).")
+        self._prev = tuple(children)
+        self._op = op
         self._backward = _no_op
+
+    @property
+    def children(self) -> tuple:
+        """The input nodes this node was computed from (empty for a leaf)."""
+        return self._prev
+
+    @property
+    def op(self) -> str:
+        """Name of the operation that produced this node ('' for a leaf)."""
+        return self._op
 
     # ---- helpers ---------------------------------------------------------------
     @staticmethod
@@ -95,7 +117,7 @@ class Value:
                 f"{op} produced {data} from inputs {[c.data for c in children]}; "
                 "the numbers are too large for float64. Rescale the inputs."
             )
-        return Value(data, _children=children, _op=op)
+        return Value(data, children=children, op=op)
 
     # ---- arithmetic --------------------------------------------------------------
     def __add__(self, other) -> Value:
