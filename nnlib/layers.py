@@ -78,7 +78,8 @@ class Linear(Layer):
 
     Parameters ``W`` of shape ``(n_out, n_in)`` (as PyTorch's ``nn.Linear``) and
     ``b`` of shape ``(n_out,)``. For a column input ``x`` of shape ``(n_in, 1)`` the
-    bias acts as the column ``b[:, None]``.
+    bias acts as the column ``b[:, None]``. (With ``n_in = 1`` an input of shape
+    ``(1, 1)`` is read as a batch of one sample.)
 
     Backward (Chapter 3 for one sample, Chapter 4 for a batch), with ``dZ`` the
     upstream gradient of shape ``(B, n_out)``:

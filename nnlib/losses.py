@@ -42,9 +42,10 @@ def mse(y_hat, y):
     .. math:: L = \frac{1}{B}\sum_{i=1}^{B} \tfrac12 \lVert \hat y_i - y_i \rVert^2,
               \qquad \frac{\partial L}{\partial \hat y} = \frac{\hat y - y}{B}
 
-    ``y_hat`` and ``y`` have the same shape: ``(B, K)``, ``(K,)`` or ``(K, 1)`` (one
-    sample). A 1-D ``y_hat`` of length B with a 1-D ``y`` is read as B scalar
-    predictions only when ``y`` says so, so pass ``(B, 1)`` for a batch of scalars.
+    ``y_hat`` and ``y`` have the same shape. A 2-D array is a batch ``(B, K)`` with one
+    sample per row - so ``(B, 1)`` is a batch of B scalar predictions; a 1-D ``(K,)``
+    array is one sample (B = 1). For one Chapter 3 column ``(K, 1)`` pass its
+    transpose ``(1, K)`` (or ``.ravel()``): a column would be read as K samples.
     Returns ``(L, dy_hat)``.
     """
     y_hat = as_float_array(y_hat, "y_hat")
@@ -54,8 +55,7 @@ def mse(y_hat, y):
             f"y has shape {y.shape} but y_hat has shape {y_hat.shape}; they must match. "
             "Reshape the targets, e.g. y.reshape(y_hat.shape)."
         )
-    rows, restore = _as_rows(y_hat, "y_hat")
-    B = rows.shape[0]
+    B = 1 if y_hat.ndim == 1 else y_hat.shape[0]
     diff = y_hat - y
     loss = 0.5 * float(np.sum(diff * diff)) / B
     return loss, diff / B
@@ -71,7 +71,8 @@ def softmax_cross_entropy(logits, y):
     The gradient is :math:`\hat y - y` (prediction minus target). Its opposite,
     :math:`y - \hat y`, is the *negative* gradient - the direction a step moves in.
 
-    ``logits``: ``(B, K)``, or one sample ``(K,)`` / ``(K, 1)``. ``y``: integer labels
+    ``logits``: ``(B, K)``, or one sample ``(K,)`` / ``(K, 1)`` (with at least 2 classes a
+    column cannot be a batch, so it is read as one sample). ``y``: integer labels
     ``(B,)`` in ``[0, K)`` or one-hot ``(B, K)``. Stable for logits of size 1000:
     :math:`\log \hat y_k = z_k - \max z - \log\sum_j e^{z_j - \max z}`.
     Returns ``(L, dlogits)`` with ``dlogits`` shaped like ``logits``.
@@ -104,7 +105,9 @@ def binary_cross_entropy_with_logits(z, y):
 
     which equals :math:`-[y\log\sigma(z) + (1-y)\log(1-\sigma(z))]` per entry, written
     so that large ``|z|`` neither overflows nor takes ``log(0)``. ``y`` holds 0/1
-    targets (or probabilities) with ``z``'s shape. Returns ``(L, dz)``.
+    targets (or probabilities) with ``z``'s shape. As for :func:`mse`, a 2-D array is a
+    batch ``(B, K)`` (so ``(B, 1)`` is B binary predictions) and 1-D is one sample.
+    Returns ``(L, dz)``.
     """
     z = as_float_array(z, "z")
     y = as_float_array(y, "y", dtype=z.dtype)
@@ -112,8 +115,7 @@ def binary_cross_entropy_with_logits(z, y):
         raise ValueError(f"y has shape {y.shape} but z has shape {z.shape}; they must match.")
     if y.min() < 0 or y.max() > 1:
         raise ValueError(f"y must hold targets in [0, 1], got values from {y.min()} to {y.max()}.")
-    rows, _ = _as_rows(z, "z")
-    B = rows.shape[0]
+    B = 1 if z.ndim == 1 else z.shape[0]
     # log(1 + e^z) = max(z, 0) + log(1 + e^{-|z|}): no overflow for any z.
     softplus = np.maximum(z, 0) + np.log1p(np.exp(-np.abs(z)))
     loss = float(np.sum(softplus - y * z)) / B

@@ -45,6 +45,8 @@ def accuracy(scores, y):
 def evaluate(model, X, y, loss_fn=softmax_cross_entropy):
     """Return ``(loss, accuracy)`` of ``model`` on ``(X, y)`` (accuracy only for class labels)."""
     scores = model.forward(X)
+    if not np.all(np.isfinite(scores)):
+        return float("nan"), float("nan")
     loss, _ = loss_fn(scores, y)
     acc = accuracy(scores, y) if scores.ndim == 2 and scores.shape[1] > 1 else float("nan")
     return loss, acc
@@ -86,9 +88,12 @@ def fit(model, X, y, optimizer, epochs=10, batch_size=32, loss_fn=softmax_cross_
     rng = get_rng(rng)
     history = History()
     for epoch in range(epochs):
-        for Xb, yb in minibatches(X, y, batch_size, rng):
-            train_step(model, Xb, yb, loss_fn, optimizer)
-        loss, acc = evaluate(model, X, y, loss_fn)
+        # Overflow is detected below and reported as TrainingDiverged with advice, so numpy's
+        # own overflow warnings would only be noise in front of that message.
+        with np.errstate(over="ignore", invalid="ignore"):
+            for Xb, yb in minibatches(X, y, batch_size, rng):
+                train_step(model, Xb, yb, loss_fn, optimizer)
+            loss, acc = evaluate(model, X, y, loss_fn)
         if not np.isfinite(loss):
             raise TrainingDiverged(
                 f"the training loss is {loss} after epoch {epoch + 1}; lower the learning rate "
