@@ -1,0 +1,126 @@
+"""The value every check returns: :class:`CheckResult`.
+
+Its plain-text form *is* the feedback message (no object repr, no address), so a
+notebook that stores the output of a check cell compares equal on every run.
+"""
+
+from __future__ import annotations
+
+import html
+import sys
+from dataclasses import dataclass, field
+
+#: Every status a check can report.
+STATUSES = ("correct", "incorrect", "not attempted", "error", "timeout")
+
+_HEADLINE = {
+    "correct": "✓ correct",
+    "incorrect": "✗ incorrect",
+    "not attempted": "… not attempted yet",
+    "error": "✗ error",
+    "timeout": "✗ timeout",
+}
+
+_COLOUR = {  # border colours of the HTML rendering (green, red, grey, red, orange)
+    "correct": "#2e7d32",
+    "incorrect": "#c62828",
+    "not attempted": "#757575",
+    "error": "#c62828",
+    "timeout": "#ef6c00",
+}
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    """Outcome of one ``check(exercise_id, answer)`` call.
+
+    Fields: ``exercise_id``; ``passed`` (bool); ``points`` earned and ``max_points``;
+    ``status``, one of ``"correct"``, ``"incorrect"``, ``"not attempted"``, ``"error"``,
+    ``"timeout"``; ``detail``, the explanation; ``message``, the full text shown to the
+    learner (headline plus detail). ``str(result)`` and ``repr(result)`` are the message.
+    """
+
+    exercise_id: str
+    status: str
+    points: float
+    max_points: float
+    detail: str
+    title: str = ""
+    # Execution count of the notebook cell that already displayed this result (set by
+    # check()), so the same cell does not show it a second time as its output value.
+    _shown_in: list = field(default_factory=list, repr=False, compare=False)
+
+    def __post_init__(self):
+        if self.status not in STATUSES:
+            raise ValueError(f"status must be one of {STATUSES}, got {self.status!r}")
+
+    @property
+    def passed(self) -> bool:
+        return self.status == "correct"
+
+    @property
+    def headline(self) -> str:
+        return (
+            f"{_HEADLINE[self.status]} [{self.exercise_id}] "
+            f"({_fmt_points(self.points)}/{_fmt_points(self.max_points)} points)"
+        )
+
+    @property
+    def message(self) -> str:
+        return f"{self.headline}\n{self.detail}" if self.detail else self.headline
+
+    def as_dict(self) -> dict:
+        """The fields written to the grading log (JSON-serialisable)."""
+        return {
+            "exercise": self.exercise_id,
+            "status": self.status,
+            "points": self.points,
+            "max_points": self.max_points,
+            "message": self.message,
+        }
+
+    def __str__(self) -> str:
+        return self.message
+
+    def __repr__(self) -> str:
+        return self.message
+
+    def _repr_pretty_(self, p, cycle):  # IPython's plain-text printer
+        p.text(self.message)
+
+    def _repr_html_(self) -> str:
+        colour = _COLOUR[self.status]
+        detail = html.escape(self.detail).replace("\n", "<br>")
+        return (
+            f'<div class="nnlib-check nnlib-check-{self.status.replace(" ", "-")}" '
+            f'style="border-left: 4px solid {colour}; padding: 0.3em 0.8em; margin: 0.3em 0;">'
+            f'<strong style="color: {colour};">{html.escape(self.headline)}</strong>'
+            + (f"<br>{detail}" if detail else "")
+            + "</div>"
+        )
+
+    def _ipython_display_(self):
+        shell = _shell()
+        if shell is not None and self._shown_in and self._shown_in[-1] == shell.execution_count:
+            return  # check() already displayed it in this cell
+        from IPython.display import display
+
+        display({"text/plain": self.message, "text/html": self._repr_html_()}, raw=True)
+
+    def show(self) -> None:
+        """Display the message once in a notebook cell (used by ``check``)."""
+        shell = _shell()
+        if shell is None:
+            return
+        self._ipython_display_()
+        self._shown_in.append(shell.execution_count)
+
+
+def _fmt_points(x: float) -> str:
+    return f"{x:g}"
+
+
+def _shell():
+    """The running IPython shell, or None in plain Python (IPython is never imported here)."""
+    ipython = sys.modules.get("IPython")
+    return ipython.get_ipython() if ipython is not None else None

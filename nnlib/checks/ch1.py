@@ -1,0 +1,402 @@
+r"""Checks for Chapter 1, gradient descent.
+
+``ch1.mse_gradient``
+    ``mse_gradient(X, y, w, b) -> (dw, db)`` for linear regression with the loss
+    :math:`L = \frac{1}{2B}\sum_{i=1}^{B} (x_i \cdot w + b - y_i)^2`, ``X`` of shape
+    ``(B, n)`` (one sample per row), ``y`` ``(B,)``, ``w`` ``(n,)``, ``b`` a number.
+    With the residual :math:`r = Xw + b - y`: :math:`dw = X^\top r / B` (shape ``(n,)``)
+    and :math:`db = \frac{1}{B}\sum_i r_i` (a number).
+
+``ch1.gradient_descent``
+    ``gradient_descent(grad_f, x0, alpha, n_steps) -> path``: repeat
+    :math:`x_{k+1} = x_k - \alpha \nabla f(x_k)` ``n_steps`` times from ``x0`` (shape
+    ``(d,)``) and return every point, ``x0`` first: shape ``(n_steps + 1, d)``.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from . import diagnose as d
+from ._registry import exercise
+
+# --- ch1.mse_gradient ---------------------------------------------------------------------
+
+
+def mse_gradient(X, y, w, b):
+    """Reference: gradient of L = 1/(2B) sum_i (x_i . w + b - y_i)^2 w.r.t. w and b."""
+    B = X.shape[0]
+    r = X @ w + b - y  # residuals, shape (B,)
+    return X.T @ r / B, float(np.mean(r))
+
+
+# (B, n) per test: never square, so a transposed result cannot pass; B = 1 last (sum = mean).
+_REGRESSION_SIZES = [(6, 3), (9, 2), (5, 7), (7, 1), (1, 4)]
+
+
+def _regression_inputs(rng, i):
+    B, n = _REGRESSION_SIZES[i]
+    return {
+        "X": rng.normal(size=(B, n)),
+        "y": rng.normal(size=B),
+        "w": rng.normal(size=n),
+        "b": float(rng.choice([-1.0, 1.0]) * rng.uniform(0.5, 2.0)),  # clearly non-zero
+    }
+
+
+@exercise(
+    "ch1.mse_gradient",
+    points=2,
+    title="Gradient of the mean squared error",
+    reference=mse_gradient,
+)
+def check_mse_gradient(answer, t):
+    fn = t.require_callable()
+    for case in t.cases(_regression_inputs, n=len(_REGRESSION_SIZES)):
+        X, y, w, b = case.args
+        B = X.shape[0]
+        dw_ref, db_ref = t.reference(X, y, w, b)
+        dw, db = t.unpack(t.call(fn, X, y, w, b), ("dw", "db"))
+
+        r = X @ w + b - y
+        r_no_bias = X @ w - y
+        plural = B > 1  # with one sample, sum and mean coincide
+        t.compare(
+            dw,
+            dw_ref,
+            "dw",
+            batch_size=B,
+            mistakes=[
+                d.Mistake(
+                    -dw_ref,
+                    "dw has the wrong sign: the residual is prediction minus target, "
+                    "r = X w + b - y (not y - X w - b).",
+                ),
+                *([d.sum_instead_of_mean(X.T @ r, "dw")] if plural else []),
+                d.Mistake(
+                    2 * dw_ref,
+                    "dw is twice the correct value: with the 1/2 in L = 1/(2B) sum r^2, the 2 "
+                    "from differentiating r^2 cancels it.",
+                ),
+                *(
+                    [d.Mistake(2 * X.T @ r, "dw is 2B times too large: both the 1/B and the 1/2 are missing.")]
+                    if plural
+                    else []
+                ),
+                d.Mistake(
+                    X.T @ r_no_bias / B,
+                    "dw is computed without the bias: the prediction is X w + b, so the residual must include b.",
+                ),
+                d.wrong_axis(
+                    np.mean(X * r[:, None], axis=1),
+                    "dw",
+                    "It has one entry per sample; average over the samples (axis=0) to get one entry per weight.",
+                ),
+            ],
+            shape_hint="dw must have the shape of w: one entry per weight.",
+            hint="dw = X^T r / B with the residual r = X w + b - y.",
+        )
+        t.compare(
+            db,
+            db_ref,
+            "db",
+            batch_size=B,
+            mistakes=[
+                d.Mistake(
+                    -db_ref,
+                    "db has the wrong sign: the residual is prediction minus target, r = X w + b - y.",
+                ),
+                *([d.sum_instead_of_mean(np.sum(r), "db")] if plural else []),
+                d.Mistake(
+                    2 * db_ref,
+                    "db is twice the correct value: the 1/2 in L cancels the 2 from differentiating r^2.",
+                ),
+                d.Mistake(
+                    float(np.mean(r_no_bias)),
+                    "db is computed without the bias in the prediction: the residual must include b.",
+                ),
+                d.Mistake(
+                    0.0,
+                    "db is 0: the bias gradient was dropped. Every residual pushes on b, so db is the mean residual.",
+                ),
+                *(
+                    [
+                        d.Mistake(
+                            r,
+                            "db is the vector of residuals; the bias gradient is their mean, a single number.",
+                        ),
+                        d.Mistake(
+                            r / B,
+                            "db has one entry per sample; add them up: the bias gradient is "
+                            "the mean residual, a single number.",
+                        ),
+                    ]
+                    if plural
+                    else []
+                ),
+            ],
+            shape_hint="db is a single number, like b.",
+            hint="db is the mean of the residuals r = X w + b - y.",
+        )
+
+
+@check_mse_gradient.wrong_answer(expect="wrong sign")
+def _mse_flipped_sign(X, y, w, b):
+    """Residual written as target minus prediction."""
+    r = y - (X @ w + b)
+    return X.T @ r / len(y), float(np.mean(r))
+
+
+@check_mse_gradient.wrong_answer(expect="1/B")
+def _mse_sum(X, y, w, b):
+    """Sum over the batch instead of the mean."""
+    r = X @ w + b - y
+    return X.T @ r, float(np.sum(r))
+
+
+@check_mse_gradient.wrong_answer(expect="twice")
+def _mse_factor_two(X, y, w, b):
+    """Forgot that the 1/2 cancels the 2 of the square."""
+    r = X @ w + b - y
+    return 2 * X.T @ r / len(y), float(2 * np.mean(r))
+
+
+@check_mse_gradient.wrong_answer(expect="without the bias")
+def _mse_no_bias(X, y, w, b):
+    """Prediction without b."""
+    r = X @ w - y
+    return X.T @ r / len(y), float(np.mean(r))
+
+
+@check_mse_gradient.wrong_answer(expect="wrong axis")
+def _mse_wrong_axis(X, y, w, b):
+    """Averaged over the features instead of the samples."""
+    r = X @ w + b - y
+    return np.mean(X * r[:, None], axis=1), float(np.mean(r))
+
+
+@check_mse_gradient.wrong_answer(expect="bias gradient was dropped")
+def _mse_db_zero(X, y, w, b):
+    """Returns 0 for db."""
+    r = X @ w + b - y
+    return X.T @ r / len(y), 0.0
+
+
+@check_mse_gradient.wrong_answer(expect="2 results")
+def _mse_only_dw(X, y, w, b):
+    """Returns dw alone."""
+    r = X @ w + b - y
+    return X.T @ r / len(y)
+
+
+@check_mse_gradient.wrong_answer(expect="right numbers in the wrong shape")
+def _mse_column(X, y, w, b):
+    """dw as an (n, 1) column."""
+    r = (X @ w + b - y).reshape(-1, 1)
+    return X.T @ r / len(y), float(np.mean(r))
+
+
+# --- ch1.gradient_descent ------------------------------------------------------------------
+
+
+def gradient_descent(grad_f, x0, alpha, n_steps):
+    """Reference: n_steps of x <- x - alpha * grad_f(x); returns the (n_steps + 1, d) path."""
+    x = np.array(x0, dtype=float)  # a copy: the caller's x0 stays as it was
+    path = [x]
+    for _ in range(n_steps):
+        x = x - alpha * grad_f(x)  # a new array each step, so earlier rows stay put
+        path.append(x)
+    return np.array(path)
+
+
+# (d, n_steps, alpha) per test; the path (n_steps + 1, d) is never square.
+_DESCENT_SETUPS = [(2, 5, 0.1), (3, 3, 0.2), (1, 8, 0.3), (4, 6, 0.05), (2, 0, 0.1)]
+
+
+def _quadratic_bowl(rng, d):
+    """grad of f(x) = 1/2 (x - c)^T A (x - c), A symmetric with eigenvalues in [0.5, 3]."""
+    Q, _ = np.linalg.qr(rng.normal(size=(d, d)))
+    A = Q @ np.diag(rng.uniform(0.5, 3.0, size=d)) @ Q.T
+    c = rng.normal(size=d)
+
+    def grad_f(x):
+        x = np.asarray(x, dtype=float)
+        if x.shape != (d,):
+            raise ValueError(f"grad_f expects x of shape ({d},) like x0, got shape {x.shape}")
+        return A @ (x - c)
+
+    return grad_f
+
+
+def _descent_inputs(rng, i):
+    d_, n_steps, alpha = _DESCENT_SETUPS[i]
+    return {
+        "grad_f": _quadratic_bowl(rng, d_),
+        "x0": rng.normal(size=d_) * 2,
+        "alpha": alpha,
+        "n_steps": n_steps,
+    }
+
+
+def _path(x0, n_steps, step):
+    """Points x0, step(x0), step(step(x0)), ... (n_steps steps) as an (n_steps + 1, d) array."""
+    x = np.array(x0, dtype=float)
+    path = [x]
+    for _ in range(n_steps):
+        x = step(x)
+        path.append(x)
+    return np.array(path)
+
+
+def _descent_mistakes(grad_f, x0, alpha, n, path_ref):
+    """The named wrong paths for one test input."""
+    g0 = grad_f(x0)
+    return [
+        d.Mistake(
+            _path(x0, n, lambda x: x + alpha * grad_f(x)),
+            "path goes uphill: the update must subtract the gradient, x_new = x - alpha * grad_f(x).",
+        ),
+        d.Mistake(
+            np.tile(path_ref[-1], (n + 1, 1)),
+            "every row of path is the same point: you appended x and then changed it "
+            "in place. Append a copy (path.append(x.copy())) or use x = x - ... .",
+        ),
+        d.Mistake(
+            path_ref[1:],
+            "path is missing the starting point: its first row must be x0, so it has n_steps + 1 rows.",
+        ),
+        d.Mistake(
+            path_ref[:-1],
+            "path is one update short: it should contain n_steps updates after x0 (n_steps + 1 rows).",
+        ),
+        d.Mistake(
+            _path(x0, n + 1, lambda x: x - alpha * grad_f(x)),
+            "path has one update too many: n_steps updates after x0 give n_steps + 1 rows.",
+        ),
+        d.Mistake(
+            path_ref[-1],
+            "path is only the final point; return the whole path, one row per point, x0 first.",
+        ),
+        d.Mistake(
+            _path(x0, n, lambda x: x - grad_f(x)),
+            "the learning rate alpha is not used: each step is x - alpha * grad_f(x).",
+        ),
+        d.Mistake(
+            _path(x0, n, lambda x: x - alpha * g0),
+            "the gradient is computed only once, at x0; call grad_f at the current x in every step.",
+        ),
+    ]
+
+
+@exercise(
+    "ch1.gradient_descent",
+    points=2,
+    title="Gradient descent, step by step",
+    reference=gradient_descent,
+)
+def check_gradient_descent(answer, t):
+    fn = t.require_callable()
+    for case in t.cases(_descent_inputs, n=len(_DESCENT_SETUPS)):
+        grad_f, x0, alpha, n = case.args
+        path_ref = t.reference(grad_f, x0, alpha, n)
+        path = t.call(fn, grad_f, x0, alpha, n)
+        if 1 in t.modified:
+            t.fail(
+                "your function changed the caller's x0 in place. `x = x0` does not copy, so "
+                "`x -= ...` also changes x0; start from x = np.array(x0, dtype=float) instead."
+            )
+        t.compare(
+            path,
+            path_ref,
+            "path",
+            mistakes=_descent_mistakes(grad_f, x0, alpha, n, path_ref),
+            shape_hint="It needs one row per point: x0 and then one row per step.",
+            hint="repeat x = x - alpha * grad_f(x) n_steps times, keeping every point.",
+        )
+
+
+@check_gradient_descent.wrong_answer(expect="uphill")
+def _gd_ascent(grad_f, x0, alpha, n_steps):
+    """Adds the gradient."""
+    x = np.array(x0, dtype=float)
+    path = [x]
+    for _ in range(n_steps):
+        x = x + alpha * grad_f(x)
+        path.append(x)
+    return np.array(path)
+
+
+@check_gradient_descent.wrong_answer(expect="in place")
+def _gd_alias(grad_f, x0, alpha, n_steps):
+    """Updates x0 itself in place and appends the same array every time."""
+    x = x0
+    path = [x]
+    for _ in range(n_steps):
+        x -= alpha * grad_f(x)
+        path.append(x)
+    return np.array(path)
+
+
+@check_gradient_descent.wrong_answer(expect="same point")
+def _gd_same_row(grad_f, x0, alpha, n_steps):
+    """Copies x0 once, then appends the array it keeps changing."""
+    x = x0.copy()
+    path = [x]
+    for _ in range(n_steps):
+        x -= alpha * grad_f(x)
+        path.append(x)
+    return np.array(path)
+
+
+@check_gradient_descent.wrong_answer(expect="starting point")
+def _gd_no_start(grad_f, x0, alpha, n_steps):
+    """Leaves x0 out of the path."""
+    x = np.array(x0, dtype=float)
+    path = []
+    for _ in range(n_steps):
+        x = x - alpha * grad_f(x)
+        path.append(x)
+    return np.array(path).reshape(n_steps, len(x0))
+
+
+@check_gradient_descent.wrong_answer(expect="one update short")
+def _gd_short(grad_f, x0, alpha, n_steps):
+    """Loop runs n_steps - 1 times."""
+    x = np.array(x0, dtype=float)
+    path = [x]
+    for _ in range(n_steps - 1):
+        x = x - alpha * grad_f(x)
+        path.append(x)
+    return np.array(path)
+
+
+@check_gradient_descent.wrong_answer(expect="only the final point")
+def _gd_final_only(grad_f, x0, alpha, n_steps):
+    """Returns the last point instead of the path."""
+    x = np.array(x0, dtype=float)
+    for _ in range(n_steps):
+        x = x - alpha * grad_f(x)
+    return x
+
+
+@check_gradient_descent.wrong_answer(expect="learning rate")
+def _gd_no_alpha(grad_f, x0, alpha, n_steps):
+    """Forgets alpha."""
+    x = np.array(x0, dtype=float)
+    path = [x]
+    for _ in range(n_steps):
+        x = x - grad_f(x)
+        path.append(x)
+    return np.array(path)
+
+
+@check_gradient_descent.wrong_answer(expect="only once")
+def _gd_stale_gradient(grad_f, x0, alpha, n_steps):
+    """Computes the gradient once, outside the loop."""
+    x = np.array(x0, dtype=float)
+    g = grad_f(x)
+    path = [x]
+    for _ in range(n_steps):
+        x = x - alpha * g
+        path.append(x)
+    return np.array(path)
