@@ -1,0 +1,128 @@
+# Backpropagation from Scratch: build, serve and test the course.
+#   make book   build the site and serve it on http://127.0.0.1:8000 (Ctrl-C stops it)
+#   make test   run every check: ruff, pytest, nbval on every chapter, strict build, browser
+# Run `make help` for the other targets.
+
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+# Installed-environment stamp: redone only when the pinned requirements or the package change.
+STAMP  := $(VENV)/.installed
+NODE_STAMP := node_modules/.installed
+PORT   ?= 8000
+SUBMISSIONS ?=
+NOTEBOOKS := $(sort $(wildcard chapters/*.ipynb))
+SANITIZE  := tests/nbval_sanitize.cfg
+
+# Matplotlib writes its cache here instead of the home directory (builds, tests, notebooks).
+export MPLCONFIGDIR := $(CURDIR)/_build/.mplconfig
+
+.PHONY: help venv node book html html-strict test lint unit nbval site-test lab notebooks \
+        student grade bench clean
+
+help:
+	@echo "make book       build the site and serve it on http://127.0.0.1:$(PORT) (Ctrl-C stops it)"
+	@echo "make test       ruff, pytest, nbval on every chapter, strict site build, browser test"
+	@echo "make html       build the site into _build/html without serving it"
+	@echo "make lab        JupyterLab on chapters/ with live widgets"
+	@echo "make notebooks  re-execute every chapter notebook in place (after changing a chapter)"
+	@echo "make student    write student notebooks (solutions removed) to build/student"
+	@echo "make grade SUBMISSIONS=<folder>   grade returned notebooks into grades.csv"
+	@echo "make bench      run the benchmarks"
+	@echo "make venv       create/update .venv from requirements.txt (done by every target)"
+	@echo "make clean      remove _build/, build/ and grades.csv"
+
+# ---------------------------------------------------------------------------- environment
+
+venv: $(STAMP)
+
+$(STAMP): requirements.txt pyproject.toml
+	@if [ ! -x $(BIN)/python ]; then \
+	  echo "Creating $(VENV) with $(PYTHON)"; \
+	  $(PYTHON) -m venv $(VENV) || { echo "make venv: FAILED to create $(VENV) with '$(PYTHON)' (Debian: apt-get install python3-venv)" >&2; rm -rf $(VENV); exit 1; }; \
+	fi
+	@echo "Installing pinned requirements into $(VENV)"
+	@$(BIN)/python -m pip install --disable-pip-version-check -q -r requirements.txt \
+	  || { echo "make venv: FAILED: pip install -r requirements.txt (see pip's message above)" >&2; exit 1; }
+	@$(BIN)/python -m pip install --disable-pip-version-check -q --no-deps -e . \
+	  || { echo "make venv: FAILED: pip install -e . (nnlib; see pip's message above)" >&2; exit 1; }
+	@touch $@
+
+node: $(NODE_STAMP)
+
+$(NODE_STAMP): package.json package-lock.json
+	@command -v npm >/dev/null || { echo "make: npm not found; install Node.js 20 (it ships npm)" >&2; exit 1; }
+	@echo "Installing the site's front-end assets (npm ci)"
+	@npm ci --no-audit --no-fund --loglevel=error \
+	  || { echo "make: FAILED: npm ci (see npm's message above)" >&2; exit 1; }
+	@touch $@
+
+# ---------------------------------------------------------------------------- the book
+
+# MathJax, RequireJS and the widget manager are copied from node_modules into the site
+# by _ext/offline_assets.py during the build.
+html: $(STAMP) $(NODE_STAMP)
+	$(BIN)/jupyter-book build .
+
+book: html
+	@echo ""
+	@echo "Serving the book at http://127.0.0.1:$(PORT)/  -- press Ctrl-C to stop."
+	@$(BIN)/python -m http.server $(PORT) --bind 127.0.0.1 --directory _build/html
+
+# Every warning is an error; --all re-reads every page so old warnings cannot hide.
+html-strict: $(STAMP) $(NODE_STAMP)
+	$(BIN)/jupyter-book build . --all -W --keep-going
+
+lab: $(STAMP)
+	$(BIN)/jupyter lab --ServerApp.root_dir=chapters --ServerApp.ip=127.0.0.1
+
+# Re-run every chapter top to bottom and store outputs and widget state in the notebook.
+notebooks: $(STAMP)
+	@for nb in $(NOTEBOOKS); do \
+	  echo "Executing $$nb"; \
+	  $(BIN)/jupyter nbconvert --to notebook --execute --inplace \
+	    --ExecutePreprocessor.kernel_name=python3 \
+	    --ExecutePreprocessor.timeout=600 \
+	    --ExecutePreprocessor.store_widget_state=True "$$nb" || exit 1; \
+	done
+
+# ---------------------------------------------------------------------------- checks
+
+# pytest exits with 5 when it collected no tests: that is a failure here, not a pass.
+define run_pytest
+	@$(BIN)/pytest $(1); rc=$$?; \
+	if [ $$rc -eq 5 ]; then echo "make: FAILED: pytest collected no tests ($(strip $(1)))" >&2; exit 1; fi; \
+	exit $$rc
+endef
+
+test: lint unit nbval site-test
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+
+unit: $(STAMP)
+	$(call run_pytest, tests --ignore=tests/test_site.py -n 2)
+
+nbval: $(STAMP)
+	$(call run_pytest, --nbval --nbval-sanitize-with $(SANITIZE) -n 2 --dist loadfile $(NOTEBOOKS))
+
+site-test: html-strict
+	$(call run_pytest, tests/test_site.py)
+
+# ---------------------------------------------------------------------------- course admin
+
+student: $(STAMP)
+	$(BIN)/python -m nnlib.student chapters build/student
+
+grade: $(STAMP)
+	@[ -n "$(SUBMISSIONS)" ] || { echo "usage: make grade SUBMISSIONS=<folder of returned notebooks>" >&2; exit 2; }
+	$(BIN)/python -m nnlib.grade $(SUBMISSIONS) --out grades.csv
+
+bench: $(STAMP)
+	$(BIN)/python benchmarks/run.py
+
+clean:
+	rm -rf _build build grades.csv

@@ -1,0 +1,100 @@
+"""The notebook harness itself: nbval, with this repository's conftest.py and sanitize file,
+passes a notebook whose stored outputs are right and fails one whose stored output was
+changed. Without this, a misconfigured ``make test`` could pass every chapter silently.
+
+Each case runs ``pytest --nbval`` in a subprocess on a tiny notebook in a temporary folder,
+with copies of the root conftest.py and tests/nbval_sanitize.cfg, exactly as make test
+passes them.
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import nbformat
+import pytest
+from nbformat.v4 import new_code_cell, new_notebook, new_output
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _stream(name: str, text: str):
+    return new_output("stream", name=name, text=text)
+
+
+def _notebook(cells: list[tuple[str, list]]) -> nbformat.NotebookNode:
+    nb = new_notebook(
+        metadata={
+            "kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}
+        }
+    )
+    for count, (source, outputs) in enumerate(cells, start=1):
+        cell = new_code_cell(source, execution_count=count)
+        cell.outputs = outputs
+        nb.cells.append(cell)
+    return nb
+
+
+def run_nbval(folder: Path, notebooks: dict[str, nbformat.NotebookNode]):
+    shutil.copy(ROOT / "conftest.py", folder / "conftest.py")
+    shutil.copy(ROOT / "tests" / "nbval_sanitize.cfg", folder / "nbval_sanitize.cfg")
+    for name, nb in notebooks.items():
+        nbformat.write(nb, folder / name)
+    return subprocess.run(
+        [
+            sys.executable, "-m", "pytest", "--nbval",
+            "--nbval-sanitize-with", "nbval_sanitize.cfg",
+            "-p", "no:cacheprovider", "-p", "no:xdist", "-v", *notebooks,
+        ],
+        cwd=folder, capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+
+
+@pytest.fixture
+def folder(tmp_path: Path) -> Path:
+    (tmp_path / "pytest.ini").write_text("[pytest]\naddopts =\n")  # isolate from pyproject.toml
+    return tmp_path
+
+
+def test_matching_outputs_pass_and_tolerated_differences_are_tolerated(folder):
+    notebooks = {
+        "same.ipynb": _notebook([("print(2 + 3)", [_stream("stdout", "5\n")])]),
+        # stderr is not compared (root conftest.py)
+        "stderr.ipynb": _notebook(
+            [
+                (
+                    "import sys\nprint('ok')\nprint('new wording', file=sys.stderr)",
+                    [_stream("stdout", "ok\n"), _stream("stderr", "old wording\n")],
+                )
+            ]
+        ),
+        # memory addresses are sanitised (tests/nbval_sanitize.cfg)
+        "address.ipynb": _notebook(
+            [("print(object())", [_stream("stdout", "<object object at 0x7f00deadbeef>\n")])]
+        ),
+    }
+    result = run_nbval(folder, notebooks)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "3 passed" in result.stdout, result.stdout
+
+
+def test_changed_stored_output_fails(folder):
+    nb = _notebook([("print(2 + 3)", [_stream("stdout", "6\n")])])  # the true output is 5
+    result = run_nbval(folder, {"changed.ipynb": nb})
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert "1 failed" in result.stdout, result.stdout
+    assert "mismatch 'stdout'" in result.stdout, result.stdout
+
+
+def test_changed_rich_output_fails(folder):
+    """A changed text/plain result (what most chapter cells display) is caught too."""
+    stored = new_output(
+        "execute_result", data={"text/plain": "array([1, 2, 4])"}, execution_count=1
+    )
+    nb = _notebook([("import numpy as np\nnp.array([1, 2, 3])", [stored])])
+    result = run_nbval(folder, {"rich.ipynb": nb})
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert "mismatch 'text/plain'" in result.stdout, result.stdout
