@@ -134,7 +134,14 @@ class Linear(Layer):
         self.cache = (X, form)
         return Z.T if form == "column" else (Z[0] if form == "vector" else Z)
 
-    def backward(self, dout):
+    def backward(self, dout, need_dx=True):
+        """Fill ``grads`` with ``dW`` and ``db`` and return ``dX`` (``x``'s shape).
+
+        ``need_dx=False`` skips ``dX = dZ W`` and returns ``None``. Training the first
+        layer needs only ``dW`` and ``db`` - nothing upstream of the data wants ``dX`` -
+        and for a wide input that product is a third of the layer's arithmetic
+        (784 inputs: as much work as the forward pass).
+        """
         X, form = self._need_cache()
         B = X.shape[0]
         shape = {"column": (self.n_out, 1), "vector": (self.n_out,)}.get(form, (B, self.n_out))
@@ -148,6 +155,8 @@ class Linear(Layer):
         else:
             np.matmul(dZ.T, X, out=self.grads["W"])
         np.sum(dZ, axis=0, out=self.grads["b"])
+        if not need_dx:
+            return None
         dX = dZ @ W
         return dX.T if form == "column" else (dX[0] if form == "vector" else dX)
 
@@ -348,10 +357,19 @@ class Sequential(Layer):
             x = layer.forward(x)
         return x
 
-    def backward(self, dout):
-        for layer in reversed(self.layers):
+    def backward(self, dout, need_dx=True):
+        """Run the layers' ``backward`` in reverse order and return ``dX``, the input's gradient.
+
+        With ``need_dx=False`` (what :func:`nnlib.train.train_step` uses) a first
+        ``Linear`` layer skips computing ``dX``, which training never reads, and
+        ``None`` is returned; every parameter gradient is filled as usual.
+        """
+        for i in reversed(range(len(self.layers))):
+            layer = self.layers[i]
+            if i == 0 and not need_dx and isinstance(layer, Linear | Sequential):
+                return layer.backward(dout, need_dx=False)
             dout = layer.backward(dout)
-        return dout
+        return dout if need_dx else None
 
     def zero_grad(self):
         for layer in self.layers:

@@ -13,6 +13,7 @@ import numpy as np
 
 from ._validate import as_float_array, get_rng, positive_int
 from .data import minibatches
+from .layers import Linear, Sequential
 from .losses import softmax_cross_entropy
 
 
@@ -65,7 +66,12 @@ def train_step(model, X, y, loss_fn, optimizer):
             "also check the inputs are scaled."
         )
     model.zero_grad()
-    model.backward(dscores)
+    if isinstance(model, Linear | Sequential):
+        # Training reads only the parameter gradients: the gradient with respect to the
+        # data, dX of the first layer, would cost as much as that layer's forward pass.
+        model.backward(dscores, need_dx=False)
+    else:
+        model.backward(dscores)
     optimizer.step(model.params, model.grads)
     return loss
 
