@@ -11,6 +11,19 @@ r"""Checks for Chapter 1, gradient descent.
     ``gradient_descent(grad_f, x0, alpha, n_steps) -> path``: repeat
     :math:`x_{k+1} = x_k - \alpha \nabla f(x_k)` ``n_steps`` times from ``x0`` (shape
     ``(d,)``) and return every point, ``x0`` first: shape ``(n_steps + 1, d)``.
+
+``ch1.stable_lr``
+    A number: the largest learning rate for which fixed-step gradient descent on
+    :math:`f(x) = 4x^2 - 3x + 2` converges from every start, :math:`2/f'' = 1/4`.
+
+``ch1.minibatch_indices``
+    ``minibatch_indices(N, batch_size, rng) -> list of index arrays`` for one epoch: a
+    fresh order ``rng.permutation(N)`` cut into consecutive batches of ``batch_size``
+    (the last may be shorter); every sample exactly once.
+
+``ch1.momentum_step``
+    ``momentum_step(x, v, g, lr, beta) -> (x_new, v_new)``: :math:`v' = \beta v + g`,
+    :math:`x' = x - \alpha v'` (as :class:`nnlib.optim.Momentum`), without changing the inputs.
 """
 
 from __future__ import annotations
@@ -400,3 +413,301 @@ def _gd_stale_gradient(grad_f, x0, alpha, n_steps):
         x = x - alpha * g
         path.append(x)
     return np.array(path)
+
+
+# --- ch1.stable_lr --------------------------------------------------------------------------
+# For f(x) = 4 x^2 - 3 x + 2 the curvature is f'' = 8, so fixed-step gradient descent
+# converges from every start exactly when 0 < alpha < 2 / f'' = 1/4.
+
+_STABLE_LR_CURVATURE = 8.0  # f''(x) of 4 x^2 - 3 x + 2
+STABLE_LR = 2.0 / _STABLE_LR_CURVATURE
+
+
+@exercise(
+    "ch1.stable_lr",
+    points=1,
+    title="The largest stable learning rate",
+    reference=STABLE_LR,
+)
+def check_stable_lr(answer, t):
+    a = _STABLE_LR_CURVATURE
+    t.compare(
+        answer,
+        STABLE_LR,
+        "alpha_max",
+        mistakes=[
+            d.Mistake(
+                1.0 / a,
+                "alpha_max is 1/f'': that is the learning rate that lands on the minimum in a single "
+                "step. Steps up to twice as long still shrink the error (they overshoot, but by less each "
+                "time); find where the factor |1 - alpha f''| reaches 1.",
+            ),
+            d.Mistake(
+                2.0 / (a / 2),
+                "alpha_max uses the coefficient of x^2 as the curvature: f'' of 4x^2 is 8, not 4.",
+            ),
+            d.Mistake(
+                a,
+                "alpha_max is the curvature f'' itself; the threshold is a learning rate built from it.",
+            ),
+            d.Mistake(
+                2.0 * a,
+                "alpha_max is 2 f''; the threshold divides by the curvature: the more curved the bowl, "
+                "the shorter the stable steps.",
+            ),
+            d.Mistake(
+                1.0 / (2.0 * a),
+                "alpha_max is 1/(2 f''): a factor 4 too small. Write one step as x_new - c = (1 - alpha f'')"
+                "(x - c) and ask when |1 - alpha f''| < 1.",
+            ),
+        ],
+        hint="one step multiplies the distance to the minimum by (1 - alpha f''); "
+        "the error shrinks while |1 - alpha f''| < 1.",
+    )
+
+
+check_stable_lr.add_wrong_answer(1.0 / _STABLE_LR_CURVATURE, "lands on the minimum in a single step",
+                                 "1/f'' instead of 2/f''")
+check_stable_lr.add_wrong_answer(0.5, "coefficient of x^2", "the coefficient 4 taken as f''")
+check_stable_lr.add_wrong_answer(8.0, "curvature f'' itself", "f'' instead of a learning rate")
+check_stable_lr.add_wrong_answer(1.0 / 16.0, "factor 4 too small", "1/(2 f'')")
+
+
+# --- ch1.minibatch_indices ------------------------------------------------------------------
+
+
+def minibatch_indices(N, batch_size, rng):
+    """Reference: one epoch of mini-batches - a fresh permutation cut into consecutive chunks."""
+    order = rng.permutation(N)
+    return [order[start : start + batch_size] for start in range(0, N, batch_size)]
+
+
+# (N, batch_size) per test: a remainder, an exact split, batch_size 1 and batch_size >= N.
+_BATCH_SETUPS = [(10, 3), (12, 4), (7, 1), (9, 5), (5, 8)]
+
+
+def _batch_inputs(rng, i):
+    N, batch_size = _BATCH_SETUPS[i]
+    return {"N": N, "batch_size": batch_size, "rng": np.random.default_rng(int(rng.integers(2**31)))}
+
+
+def _as_batches(out, N):
+    """The learner's batches as a list of integer arrays, or a problem sentence."""
+    if isinstance(out, np.ndarray) and out.ndim == 1:
+        return None, ("got a single 1-D array; return a list with one index array per mini-batch "
+                      "(the last one may be shorter).")
+    if not isinstance(out, list | tuple) and not (isinstance(out, np.ndarray) and out.ndim == 2):
+        return None, f"expected a list of index arrays, got {d.describe(out)}."
+    batches = []
+    for k, batch in enumerate(out):
+        arr = np.asarray(batch)
+        if arr.ndim != 1 or arr.size == 0:
+            return None, f"batch {k} should be a non-empty 1-D array of indices, got {d.describe(batch)}."
+        if not (np.issubdtype(arr.dtype, np.integer) or np.all(np.asarray(arr, dtype=float) % 1 == 0)):
+            return None, f"batch {k} should hold integer row indices, got dtype {arr.dtype}."
+        batches.append(arr.astype(np.int64))
+    return batches, None
+
+
+@exercise(
+    "ch1.minibatch_indices",
+    points=2,
+    title="Mini-batches for one epoch",
+    reference=minibatch_indices,
+)
+def check_minibatch_indices(answer, t):
+    fn = t.require_callable()
+    for case in t.cases(_batch_inputs, n=len(_BATCH_SETUPS)):
+        N, batch_size, rng = case.args
+        batches, problem = _as_batches(t.call(fn, N, batch_size, rng), N)
+        if problem:
+            t.fail(problem)
+        flat = np.concatenate(batches)
+        if flat.min() < 0 or flat.max() >= N:
+            t.fail(f"the indices must be row numbers 0 to N - 1; some are outside that range (N = {N}).")
+        counts = np.bincount(flat, minlength=N)
+        if counts.max() > 1:
+            t.fail(
+                "some indices appear more than once (and others never): the samples were drawn with "
+                "replacement. One epoch uses every sample exactly once - shuffle with rng.permutation(N)."
+            )
+        if counts.min() == 0:
+            full = all(len(bt) == batch_size for bt in batches)
+            t.fail(
+                "the last, smaller batch is missing: when batch_size does not divide N the remaining "
+                "samples still form a batch." if full else
+                f"only {int(np.count_nonzero(counts))} of the {N} samples are used; every sample belongs to "
+                "exactly one batch per epoch."
+            )
+        sizes = [len(bt) for bt in batches]
+        if any(s != batch_size for s in sizes[:-1]) or sizes[-1] > batch_size:
+            t.fail(
+                f"the batches have different sizes ({', '.join(map(str, sizes))}); every batch must have "
+                "batch_size samples except the last, which takes what is left."
+            )
+        if N > 2 and np.array_equal(flat, np.arange(N)):
+            t.fail(
+                "the samples come in their original order 0, 1, 2, ...: you forgot to shuffle. "
+                "Draw a fresh order with rng.permutation(N) every epoch."
+            )
+        again, _ = _as_batches(t.call(fn, N, batch_size, np.random.default_rng(12345)), N)
+        other, _ = _as_batches(t.call(fn, N, batch_size, np.random.default_rng(54321)), N)
+        same_seed, _ = _as_batches(t.call(fn, N, batch_size, np.random.default_rng(12345)), N)
+        if again is None or other is None or same_seed is None:
+            t.fail("the result is not a list of index arrays for every generator passed as rng.")
+        if N > 3 and np.array_equal(np.concatenate(again), np.concatenate(other)):
+            t.fail(
+                "two different generators give the same order: the shuffle does not use the rng "
+                "argument (or reseeds it). Use rng.permutation(N)."
+            )
+        if not np.array_equal(np.concatenate(again), np.concatenate(same_seed)):
+            t.fail(
+                "the same seed gives different orders: the shuffle uses numpy's global random state "
+                "instead of the rng argument, so runs cannot be reproduced. Use rng.permutation(N)."
+            )
+
+
+@check_minibatch_indices.wrong_answer(expect="with replacement")
+def _batches_with_replacement(N, batch_size, rng):
+    """Draws indices with replacement."""
+    idx = rng.integers(0, N, size=N)
+    return [idx[s : s + batch_size] for s in range(0, N, batch_size)]
+
+
+@check_minibatch_indices.wrong_answer(expect="forgot to shuffle")
+def _batches_unshuffled(N, batch_size, rng):
+    """Consecutive indices in their original order."""
+    idx = np.arange(N)
+    return [idx[s : s + batch_size] for s in range(0, N, batch_size)]
+
+
+@check_minibatch_indices.wrong_answer(expect="last, smaller batch is missing")
+def _batches_drop_last(N, batch_size, rng):
+    """Drops the incomplete last batch."""
+    idx = rng.permutation(N)
+    return [idx[s : s + batch_size] for s in range(0, N - batch_size + 1, batch_size)] or [idx]
+
+
+@check_minibatch_indices.wrong_answer(expect="does not use the rng")
+def _batches_fixed_seed(N, batch_size, rng):
+    """Ignores rng and reseeds a new generator every epoch."""
+    idx = np.random.default_rng(0).permutation(N)
+    return [idx[s : s + batch_size] for s in range(0, N, batch_size)]
+
+
+@check_minibatch_indices.wrong_answer(expect="different sizes")
+def _batches_array_split(N, batch_size, rng):
+    """Splits into ceil(N / batch_size) nearly equal parts instead of batch_size chunks."""
+    return np.array_split(rng.permutation(N), -(-N // batch_size))
+
+
+@check_minibatch_indices.wrong_answer(expect="single 1-D array")
+def _batches_flat(N, batch_size, rng):
+    """Returns the permutation without cutting it into batches."""
+    return rng.permutation(N)
+
+
+# --- ch1.momentum_step ----------------------------------------------------------------------
+
+
+def momentum_step(x, v, g, lr, beta):
+    """Reference: heavy-ball momentum, v <- beta v + g, then x <- x - lr v (nnlib.optim.Momentum)."""
+    v_new = beta * v + g
+    return x - lr * v_new, v_new
+
+
+_MOMENTUM_SETUPS = [(3, 0.1, 0.9), (2, 0.05, 0.5), (4, 0.3, 0.8), (1, 0.2, 0.95)]
+
+
+def _momentum_inputs(rng, i):
+    n, lr, beta = _MOMENTUM_SETUPS[i]
+    return {"x": rng.normal(size=n), "v": rng.normal(size=n), "g": rng.normal(size=n), "lr": lr, "beta": beta}
+
+
+@exercise(
+    "ch1.momentum_step",
+    points=2,
+    title="One momentum step",
+    reference=momentum_step,
+)
+def check_momentum_step(answer, t):
+    fn = t.require_callable()
+    for case in t.cases(_momentum_inputs, n=len(_MOMENTUM_SETUPS)):
+        x, v, g, lr, beta = case.args
+        x_ref, v_ref = t.reference(x, v, g, lr, beta)
+        x_new, v_new = t.unpack(t.call(fn, x, v, g, lr, beta), ("x_new", "v_new"))
+        if t.modified:
+            t.fail(
+                "your function changed its input arrays in place; return new arrays "
+                "(v_new = beta * v + g, not v *= beta)."
+            )
+        t.compare(
+            v_new,
+            v_ref,
+            "v_new",
+            mistakes=[
+                d.Mistake(v + g, "v_new ignores beta: the old velocity must decay, v_new = beta * v + g."),
+                d.Mistake(
+                    beta * v + (1 - beta) * g,
+                    "v_new = beta v + (1 - beta) g is the exponential-average form (Adam's first moment); "
+                    "nnlib's Momentum adds the whole gradient: v_new = beta * v + g.",
+                ),
+                d.Mistake((1 - beta) * v + g, "v_new weights the old velocity by 1 - beta; it keeps beta of it."),
+                d.Mistake(
+                    beta * v + lr * g,
+                    "v_new contains the learning rate; here the velocity adds raw gradients, "
+                    "v_new = beta * v + g, and lr scales only the step x - lr * v_new.",
+                ),
+                d.Mistake(beta * v - g, "v_new subtracts the gradient; the velocity accumulates +g, "
+                          "and the step then subtracts lr * v_new."),
+            ],
+            hint="v_new = beta * v + g.",
+        )
+        t.compare(
+            x_new,
+            x_ref,
+            "x_new",
+            mistakes=[
+                d.Mistake(x + lr * v_ref, "x_new moves uphill: the step is x - lr * v_new (minus)."),
+                d.Mistake(x - lr * v, "x_new uses the old velocity v; update v first, then step with v_new."),
+                d.Mistake(x - lr * g, "x_new is a plain gradient step; the momentum step uses the velocity v_new."),
+                d.Mistake(x - v_ref, "x_new ignores the learning rate: x_new = x - lr * v_new."),
+            ],
+            hint="x_new = x - lr * v_new, with the new velocity.",
+        )
+
+
+@check_momentum_step.wrong_answer(expect="uphill")
+def _momentum_plus(x, v, g, lr, beta):
+    """Adds the velocity."""
+    v_new = beta * v + g
+    return x + lr * v_new, v_new
+
+
+@check_momentum_step.wrong_answer(expect="ignores beta")
+def _momentum_no_decay(x, v, g, lr, beta):
+    """Velocity never decays."""
+    v_new = v + g
+    return x - lr * v_new, v_new
+
+
+@check_momentum_step.wrong_answer(expect="old velocity")
+def _momentum_stale(x, v, g, lr, beta):
+    """Steps with the velocity from before the update."""
+    return x - lr * v, beta * v + g
+
+
+@check_momentum_step.wrong_answer(expect="exponential-average form")
+def _momentum_ema(x, v, g, lr, beta):
+    """Uses v = beta v + (1 - beta) g."""
+    v_new = beta * v + (1 - beta) * g
+    return x - lr * v_new, v_new
+
+
+@check_momentum_step.wrong_answer(expect="in place")
+def _momentum_in_place(x, v, g, lr, beta):
+    """Updates v and x in place."""
+    v *= beta
+    v += g
+    x -= lr * v
+    return x, v
