@@ -76,6 +76,7 @@ class CheckResult:
             "status": self.status,
             "points": self.points,
             "max_points": self.max_points,
+            "detail": self.detail,
             "message": self.message,
         }
 

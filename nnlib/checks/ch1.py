@@ -466,8 +466,9 @@ def check_stable_lr(answer, t):
     )
 
 
-check_stable_lr.add_wrong_answer(1.0 / _STABLE_LR_CURVATURE, "lands on the minimum in a single step",
-                                 "1/f'' instead of 2/f''")
+check_stable_lr.add_wrong_answer(
+    1.0 / _STABLE_LR_CURVATURE, "lands on the minimum in a single step", "1/f'' instead of 2/f''"
+)
 check_stable_lr.add_wrong_answer(0.5, "coefficient of x^2", "the coefficient 4 taken as f''")
 check_stable_lr.add_wrong_answer(8.0, "curvature f'' itself", "f'' instead of a learning rate")
 check_stable_lr.add_wrong_answer(1.0 / 16.0, "factor 4 too small", "1/(2 f'')")
@@ -494,8 +495,9 @@ def _batch_inputs(rng, i):
 def _as_batches(out, N):
     """The learner's batches as a list of integer arrays, or a problem sentence."""
     if isinstance(out, np.ndarray) and out.ndim == 1:
-        return None, ("got a single 1-D array; return a list with one index array per mini-batch "
-                      "(the last one may be shorter).")
+        return None, (
+            "got a single 1-D array; return a list with one index array per mini-batch (the last one may be shorter)."
+        )
     if not isinstance(out, list | tuple) and not (isinstance(out, np.ndarray) and out.ndim == 2):
         return None, f"expected a list of index arrays, got {d.describe(out)}."
     batches = []
@@ -535,8 +537,9 @@ def check_minibatch_indices(answer, t):
             full = all(len(bt) == batch_size for bt in batches)
             t.fail(
                 "the last, smaller batch is missing: when batch_size does not divide N the remaining "
-                "samples still form a batch." if full else
-                f"only {int(np.count_nonzero(counts))} of the {N} samples are used; every sample belongs to "
+                "samples still form a batch."
+                if full
+                else f"only {int(np.count_nonzero(counts))} of the {N} samples are used; every sample belongs to "
                 "exactly one batch per epoch."
             )
         sizes = [len(bt) for bt in batches]
@@ -658,8 +661,11 @@ def check_momentum_step(answer, t):
                     "v_new contains the learning rate; here the velocity adds raw gradients, "
                     "v_new = beta * v + g, and lr scales only the step x - lr * v_new.",
                 ),
-                d.Mistake(beta * v - g, "v_new subtracts the gradient; the velocity accumulates +g, "
-                          "and the step then subtracts lr * v_new."),
+                d.Mistake(
+                    beta * v - g,
+                    "v_new subtracts the gradient; the velocity accumulates +g, "
+                    "and the step then subtracts lr * v_new.",
+                ),
             ],
             hint="v_new = beta * v + g.",
         )

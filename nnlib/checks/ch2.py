@@ -136,8 +136,11 @@ def check_two_paths(answer, t):
                     v * 2.0 * x + u * v,
                     "dy_dx(x) has the wrong sign on the path through v: d/dx exp(-x) = -exp(-x).",
                 ),
-                d.Mistake(2.0 * x * (-v), "dy_dx(x) multiplies the local derivatives du/dx and dv/dx; "
-                          "each path is (dy/du)(du/dx) or (dy/dv)(dv/dx), and the two paths add."),
+                d.Mistake(
+                    2.0 * x * (-v),
+                    "dy_dx(x) multiplies the local derivatives du/dx and dv/dx; "
+                    "each path is (dy/du)(du/dx) or (dy/dv)(dv/dx), and the two paths add.",
+                ),
             ],
             hint="dy/dx = (dy/du)(du/dx) + (dy/dv)(dv/dx) with dy/du = v and dy/dv = u.",
         )
@@ -203,18 +206,32 @@ def check_sin_op(answer, t):
             c * x0 + s,
             "a.grad in y = sin(a) * a",
             mistakes=[
-                d.Mistake(c * x0, "a.grad lost the contribution of the product: the rule assigns "
-                          "(a.grad = ...) instead of adding (a.grad += ...). A node used twice must collect both."),
-                d.Mistake(c + s, "a.grad is missing the upstream factor: multiply the local derivative "
-                          "cos(a) by out.grad (chain rule)."),
-                d.Mistake(c, "a.grad is cos(a) alone: the rule assigns instead of adding (use +=) and "
-                          "forgets the upstream factor out.grad."),
-                d.Mistake(s, "a.grad only has the contribution of the product: the sin node passed nothing "
-                          "back. Did you set out._backward = _backward, and does it update a.grad?"),
+                d.Mistake(
+                    c * x0,
+                    "a.grad lost the contribution of the product: the rule assigns "
+                    "(a.grad = ...) instead of adding (a.grad += ...). A node used twice must collect both.",
+                ),
+                d.Mistake(
+                    c + s,
+                    "a.grad is missing the upstream factor: multiply the local derivative "
+                    "cos(a) by out.grad (chain rule).",
+                ),
+                d.Mistake(
+                    c,
+                    "a.grad is cos(a) alone: the rule assigns instead of adding (use +=) and "
+                    "forgets the upstream factor out.grad.",
+                ),
+                d.Mistake(
+                    s,
+                    "a.grad only has the contribution of the product: the sin node passed nothing "
+                    "back. Did you set out._backward = _backward, and does it update a.grad?",
+                ),
                 d.Mistake(-c * x0 + s, "the local derivative has the wrong sign: d(sin a)/da = +cos a."),
                 d.Mistake(s * x0 + s, "the local derivative is sin(a); it should be cos(a)."),
-                d.Mistake(math.cos(s) * x0 + s, "the local derivative is evaluated at out.data; use cos(a.data), "
-                          "the input's value."),
+                d.Mistake(
+                    math.cos(s) * x0 + s,
+                    "the local derivative is evaluated at out.data; use cos(a.data), the input's value.",
+                ),
             ],
             hint="in _backward: a.grad += math.cos(a.data) * out.grad.",
         )
@@ -320,13 +337,22 @@ def check_grad_by_hand(answer, t):
             da_ref,
             "df_da",
             mistakes=[
-                d.Mistake(s, "df_da counts one path only: a enters f directly AND through z = a b - c; "
-                          "add the path through sigma (a * b * sigma'(z))."),
-                d.Mistake(a * b * ds, "df_da counts one path only: the path through sigma is there, but a also "
-                          "multiplies sigma(z) directly; add sigma(z)."),
+                d.Mistake(
+                    s,
+                    "df_da counts one path only: a enters f directly AND through z = a b - c; "
+                    "add the path through sigma (a * b * sigma'(z)).",
+                ),
+                d.Mistake(
+                    a * b * ds,
+                    "df_da counts one path only: the path through sigma is there, but a also "
+                    "multiplies sigma(z) directly; add sigma(z).",
+                ),
                 d.Mistake(s + a * b * s, "df_da uses sigma(z) where its derivative sigma(z)(1 - sigma(z)) belongs."),
-                d.Mistake(s + b * ds, "df_da misses the factor a in the path through sigma: f = a * sigma(z), so "
-                          "that path is a * sigma'(z) * dz/da."),
+                d.Mistake(
+                    s + b * ds,
+                    "df_da misses the factor a in the path through sigma: f = a * sigma(z), so "
+                    "that path is a * sigma'(z) * dz/da.",
+                ),
             ],
             hint="f = a * s with s = sigma(z), z = a b - c; a reaches f along two paths.",
         )
