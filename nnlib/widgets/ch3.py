@@ -1,0 +1,299 @@
+r"""Figures and the interactive stepper of Chapter 3 (backpropagation for one sample).
+
+* :func:`backprop_stepper` - a control that steps through the forward and then the
+  backward pass of the chapter's 2-3-2 classifier, drawn as a network (neurons as nodes,
+  weights as edges), showing each value and gradient as it is computed.
+* :func:`backprop_animation` - the same steps as a kernel-free animation for the website.
+* :func:`draw_l2_graph` - the L2-regularised network as a computational graph.
+
+All numbers come from :mod:`nnlib.backprop` (``forward``/``backward``), so the figure
+shows exactly what the chapter's code computes.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .. import backprop as bp
+
+__all__ = [
+    "STEPS",
+    "default_network",
+    "step_frames",
+    "draw_step",
+    "render_step",
+    "backprop_stepper",
+    "backprop_animation",
+    "draw_l2_graph",
+]
+
+#: (phase, caption) of every step; the caption's formula is the quantity revealed at that step.
+STEPS = [
+    ("start", r"Input $x$ and parameters $W_1, b_1, W_2, b_2$ (weights on the edges)"),
+    ("forward", r"Forward 1: $f_1 = W_1 x + b_1$"),
+    ("forward", r"Forward 2: $g_1 = \sigma(f_1)$"),
+    ("forward", r"Forward 3: $f_2 = W_2 g_1 + b_2$"),
+    ("forward", r"Forward 4: $\hat y = \mathrm{softmax}(f_2)$"),
+    ("forward", r"Forward 5: $L = -\sum_k y_k \log \hat y_k$"),
+    ("backward", r"Backward 1: $\delta_2 = \partial L/\partial f_2 = \hat y - y$"),
+    ("backward", r"Backward 2: $\partial L/\partial W_2 = \delta_2 g_1^T$,  $\partial L/\partial b_2 = \delta_2$"),
+    ("backward", r"Backward 3: $\partial L/\partial g_1 = W_2^T \delta_2$"),
+    ("backward", r"Backward 4: $\delta_1 = \partial L/\partial g_1 \odot g_1 \odot (1 - g_1)$"),
+    ("backward", r"Backward 5: $\partial L/\partial W_1 = \delta_1 x^T$,  $\partial L/\partial b_1 = \delta_1$"),
+]
+
+_FWD = "#1f4e9c"  # forward values: blue
+_BWD = "#b23a1c"  # gradients: red-brown
+_DIM = "#b0b0b0"
+
+
+def default_network():
+    """The chapter's example: a 2-3-2 network (seeded), the input ``x`` and the class ``y = 0``."""
+    params = bp.init_params((2, 3, 2), rng=np.random.default_rng(3))
+    x = np.array([[1.0], [-0.5]])
+    return params, x, 0
+
+
+def step_frames(params, x, y):
+    """Everything the figure shows, computed once: forward cache, gradients and deltas."""
+    cache = bp.forward(params, x)
+    grads, deltas = bp.backward(params, cache, y, return_deltas=True)
+    return {
+        "params": params,
+        "cache": cache,
+        "L": bp.loss(cache, y),
+        "grads": grads,
+        "deltas": deltas,
+        "y": bp.one_hot_column(y, params["W2"].shape[0]),
+    }
+
+
+def _positions(sizes):
+    """Node centres: layer l at x = 1.6 l, nodes spread vertically and centred."""
+    pos = []
+    for l, n in enumerate(sizes):
+        ys = np.linspace(1.0, -1.0, n) * (0.45 * (n - 1))
+        pos.append([(1.6 * l, float(v)) for v in ys])
+    return pos
+
+
+def _fmt(v):
+    return f"{v:+.3f}"
+
+
+def draw_step(ax, frames, step):
+    """Draw step ``step`` (0..len(STEPS)-1) of the forward/backward pass on the axes ``ax``."""
+    if not 0 <= step < len(STEPS):
+        raise ValueError(f"step must be in [0, {len(STEPS) - 1}], got {step}.")
+    p, c, g, d = frames["params"], frames["cache"], frames["grads"], frames["deltas"]
+    sizes = [p["W1"].shape[1], p["W1"].shape[0], p["W2"].shape[0]]
+    pos = _positions(sizes)
+    ax.clear()
+    ax.set_axis_off()
+    ax.set_xlim(-0.9, 5.5)
+    ax.set_ylim(-1.55, 1.3)
+
+    # Edges: weights in the forward steps, their gradients once backward reaches them.
+    for layer, W in ((1, "W1"), (2, "W2")):
+        show_grad = (layer == 2 and step >= 7) or (layer == 1 and step >= 10)
+        active = (step in (1,) and layer == 1) or (step == 3 and layer == 2) or (step == 7 and layer == 2) or (
+            step == 10 and layer == 1
+        )
+        M = g[W] if show_grad else p[W]
+        n_out = M.shape[0]
+        for j in range(n_out):
+            for i in range(M.shape[1]):
+                (x0, y0), (x1, y1) = pos[layer - 1][i], pos[layer][j]
+                colour = _BWD if show_grad else _FWD
+                ax.plot([x0, x1], [y0, y1], color=colour if active else _DIM, lw=2.2 if active else 1.0, zorder=1)
+                t = 0.28 + 0.44 * (j / max(n_out - 1, 1))  # stagger labels so they do not collide
+                ax.text(x0 + t * (x1 - x0), y0 + t * (y1 - y0), f"{M[j, i]:+.2f}", fontsize=6.5,
+                        color=colour, ha="center", va="center", zorder=3,
+                        bbox=dict(boxstyle="round,pad=0.1", fc="white", ec="none", alpha=0.85))
+
+    # Nodes with every quantity revealed so far (values above the line, gradients below).
+    def node(xy, lines, active):
+        ax.add_patch(_circle(xy, active))
+        for k, (text, colour) in enumerate(lines):
+            ax.text(xy[0], xy[1] + 0.13 - 0.13 * k, text, fontsize=6.5, ha="center", va="center", color=colour,
+                    zorder=5)
+
+    for i, xy in enumerate(pos[0]):
+        node(xy, [(f"x={_fmt(c['x'][i, 0])}", _FWD)], step == 0)
+    for j, xy in enumerate(pos[1]):
+        lines = [(f"b={_fmt(g['b1'][j, 0] if step >= 10 else p['b1'][j, 0])}", _BWD if step >= 10 else _FWD)]
+        if step >= 1:
+            lines = [(f"f={_fmt(c['f1'][j, 0])}", _FWD)]
+        if step >= 2:
+            lines.append((f"g={_fmt(c['g1'][j, 0])}", _FWD))
+        if step >= 8:
+            lines = [(f"dg={_fmt(d['dg1'][j, 0])}", _BWD)]
+        if step >= 9:
+            lines.append((f"δ={_fmt(d['delta1'][j, 0])}", _BWD))
+        node(xy, lines, step in (1, 2, 8, 9, 10))
+    for k, xy in enumerate(pos[2]):
+        lines = [(f"b={_fmt(p['b2'][k, 0])}", _FWD)]
+        if step >= 3:
+            lines = [(f"f={_fmt(c['f2'][k, 0])}", _FWD)]
+        if step >= 4:
+            lines.append((f"ŷ={c['y_hat'][k, 0]:.3f}", _FWD))
+        if step >= 6:
+            lines = [(f"ŷ={c['y_hat'][k, 0]:.3f}", _FWD), (f"δ={_fmt(d['delta2'][k, 0])}", _BWD)]
+        node(xy, lines, step in (3, 4, 6, 7))
+    # The loss node.
+    loss_xy = (4.6, 0.0)
+    if step >= 5:
+        for xy in pos[2]:
+            ax.plot([xy[0] + 0.33, loss_xy[0] - 0.33], [xy[1], 0.0], color=_DIM, lw=0.8, zorder=1)
+        target = int(np.argmax(frames["y"]))
+        node(loss_xy, [(f"L={frames['L']:.3f}", _FWD), (f"y = class {target}", "black")], step == 5)
+    ax.text(-0.8, 1.22, STEPS[step][1], fontsize=9, ha="left", va="center")
+    ax.text(-0.8, -1.45, f"step {step} of {len(STEPS) - 1} ({STEPS[step][0]})   "
+            "blue: values (forward)   red: gradients (backward)", fontsize=7, ha="left", color="#444444")
+
+
+def _circle(xy, active):
+    from matplotlib.patches import Circle
+
+    return Circle(xy, 0.33, fc="#fff6d5" if active else "white", ec="black" if active else "#777777",
+                  lw=1.6 if active else 0.8, zorder=4)
+
+
+def render_step(frames, step, figsize=(7.2, 3.4), dpi=80, fig=None):
+    """PNG bytes of one step, drawn on ``fig`` (a ``matplotlib.figure.Figure``; a new one if None).
+
+    Uses the figure directly, not ``pyplot``, so nothing is shown twice in a notebook.
+    """
+    import io
+
+    from matplotlib.figure import Figure
+
+    if fig is None:
+        fig = Figure(figsize=figsize, dpi=dpi)
+        fig.subplots_adjust(left=0.01, right=0.99, top=0.99, bottom=0.01)
+        fig.add_subplot()
+    draw_step(fig.axes[0], frames, step)
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=dpi)
+    return buf.getvalue()
+
+
+def backprop_stepper(params=None, x=None, y=None, prerender=True):
+    """Build the stepper: a step slider, back/next buttons and a target-class menu above an ``Output``.
+
+    The callback redraws the figure into the explicit ``Output``. Frames are PNGs cached
+    per (target, step); with ``prerender`` every frame is drawn while building, so each
+    callback only swaps a cached image. Returns an ``ipywidgets.VBox`` with attributes
+    ``slider``, ``target``, ``output`` and ``redraw`` (the callback).
+    """
+    import ipywidgets as widgets
+    from IPython.display import Image, clear_output, display
+    from matplotlib.figure import Figure
+
+    d_params, d_x, d_y = default_network()
+    params = d_params if params is None else params
+    x = d_x if x is None else x
+    y = d_y if y is None else y
+    K = params["W2"].shape[0]
+    slider = widgets.IntSlider(value=0, min=0, max=len(STEPS) - 1, description="step")
+    back = widgets.Button(description="◀ back", layout=widgets.Layout(width="80px"))
+    nxt = widgets.Button(description="next ▶", layout=widgets.Layout(width="80px"))
+    target = widgets.Dropdown(options=[(f"class {k}", k) for k in range(K)], value=int(y), description="target y")
+    output = widgets.Output()
+    fig = Figure(figsize=(7.2, 3.4), dpi=80)
+    fig.subplots_adjust(left=0.01, right=0.99, top=0.99, bottom=0.01)
+    fig.add_subplot()
+    frames_by_target: dict = {}
+    pngs: dict = {}
+
+    def png(t, s):
+        if (t, s) not in pngs:
+            if t not in frames_by_target:
+                frames_by_target[t] = step_frames(params, x, t)
+            pngs[(t, s)] = render_step(frames_by_target[t], s, fig=fig)
+        return pngs[(t, s)]
+
+    def redraw(change=None):
+        image = png(target.value, slider.value)
+        with output:
+            clear_output(wait=True)
+            display(Image(data=image, format="png"))
+
+    if prerender:
+        for t in range(K):
+            for s in range(len(STEPS)):
+                png(t, s)
+    back.on_click(lambda _: setattr(slider, "value", max(slider.value - 1, 0)))
+    nxt.on_click(lambda _: setattr(slider, "value", min(slider.value + 1, slider.max)))
+    slider.observe(redraw, names="value")
+    target.observe(redraw, names="value")
+    redraw()
+    box = widgets.VBox([widgets.HBox([back, slider, nxt, target]), output])
+    box.slider, box.target, box.output, box.redraw = slider, target, output, redraw
+    return box
+
+
+def backprop_animation(params=None, x=None, y=None, dpi=60, interval=1400):
+    """The stepper as a kernel-free animation (HTML with its own slider): ``FuncAnimation.to_jshtml``."""
+    import matplotlib.pyplot as plt
+    from matplotlib import animation
+
+    d_params, d_x, d_y = default_network()
+    frames = step_frames(d_params if params is None else params, d_x if x is None else x,
+                         d_y if y is None else y)
+    fig, ax = plt.subplots(figsize=(7.2, 3.4), dpi=dpi)
+    fig.subplots_adjust(left=0.01, right=0.99, top=0.99, bottom=0.01)
+    anim = animation.FuncAnimation(fig, lambda s: draw_step(ax, frames, s), frames=len(STEPS), interval=interval)
+    html = anim.to_jshtml(default_mode="once")
+    plt.close(fig)
+    return html
+
+
+def draw_l2_graph(ax=None):
+    r"""Draw :math:`J = L + s`, :math:`s = \frac{\lambda}{2}(\lVert W_1\rVert_F^2 + \lVert W_2\rVert_F^2)` as a graph.
+
+    Boxes are variables, circles are operations (Chapter 2's convention). ``W1`` and
+    ``W2`` each feed two operations, so their gradients are sums over two paths.
+    Returns the axes.
+    """
+    import matplotlib.pyplot as plt
+    from matplotlib.patches import Circle, FancyBboxPatch
+
+    if ax is None:
+        _, ax = plt.subplots(figsize=(9.5, 3.9))
+    ax.set_axis_off()
+    ax.set_aspect("equal")
+    ax.set_xlim(-0.5, 12.4)
+    ax.set_ylim(-2.7, 2.3)
+    boxes = {
+        "x": (0, 1.4), "W1": (0, 0.0), "b1": (1.6, 1.9), "f1": (3.2, 0.7), "g1": (5.2, 0.7), "W2": (5.2, -0.5),
+        "b2": (6.6, 1.9), "f2": (8.0, 0.7), "y": (8.0, 1.9), "L": (10.2, 0.7), "s": (8.6, -1.9), "J": (11.8, -0.6),
+    }
+    labels = {"W1": "$W_1$", "W2": "$W_2$", "b1": "$b_1$", "b2": "$b_2$", "f1": "$f_1$", "g1": "$g_1$",
+              "f2": "$f_2$", "x": "$x$", "y": "$y$", "L": "$L$", "s": "$s$", "J": "$J$"}
+    ops = {
+        "aff1": ((1.6, 0.7), r"$W x{+}b$"), "sig": ((4.2, 0.7), r"$\sigma$"), "aff2": ((6.6, 0.7), r"$W x{+}b$"),
+        "ce": ((9.1, 0.7), "softmax\n+CE"), "sq1": ((1.6, -1.3), r"$\|\cdot\|_F^2$"),
+        "sq2": ((6.2, -1.3), r"$\|\cdot\|_F^2$"), "reg": ((7.3, -1.9), r"$\frac{\lambda}{2}\Sigma$"),
+        "add": ((10.8, -0.6), "+"),
+    }
+    edges = [("x", "aff1"), ("W1", "aff1"), ("b1", "aff1"), ("aff1", "f1"), ("f1", "sig"), ("sig", "g1"),
+             ("g1", "aff2"), ("W2", "aff2"), ("b2", "aff2"), ("aff2", "f2"), ("f2", "ce"), ("y", "ce"), ("ce", "L"),
+             ("W1", "sq1"), ("W2", "sq2"), ("sq1", "reg"), ("sq2", "reg"), ("reg", "s"), ("L", "add"),
+             ("s", "add"), ("add", "J")]
+    where = {k: v for k, v in boxes.items()} | {k: v[0] for k, v in ops.items()}
+    for a, b in edges:
+        (x0, y0), (x1, y1) = where[a], where[b]
+        colour = "#b23a1c" if a in ("W1", "W2") else "#555555"
+        ax.annotate("", xy=(x1, y1), xytext=(x0, y0), zorder=1,
+                    arrowprops=dict(arrowstyle="-|>", color=colour, lw=1.1, shrinkA=14, shrinkB=14))
+    for k, (bx, by) in boxes.items():
+        ax.add_patch(FancyBboxPatch((bx - 0.3, by - 0.22), 0.6, 0.44, boxstyle="round,pad=0.02",
+                                    fc="#e8f0fb" if k not in ("W1", "W2") else "#fbe9e4", ec="black", zorder=2))
+        ax.text(bx, by, labels[k], ha="center", va="center", fontsize=11, zorder=3)
+    for (ox, oy), text in ops.values():
+        ax.add_patch(Circle((ox, oy), 0.42, fc="white", ec="black", zorder=2))
+        ax.text(ox, oy, text, ha="center", va="center", fontsize=7 if "\n" in text else 8, zorder=3)
+    ax.text(-0.4, -2.6, r"Boxes: variables.  Circles: operations.  $W_1$ and $W_2$ (red arrows) each reach $J$ "
+            r"along two paths, so $\partial J/\partial W_l = \partial L/\partial W_l + \lambda W_l$.", fontsize=9)
+    return ax
