@@ -26,6 +26,9 @@ ASSETS = {
     "mathjax": "mathjax/es5",
     "requirejs/require.js": "requirejs/require.js",
     "html-manager/embed-amd.js": "@jupyter-widgets/html-manager/dist/embed-amd.js",
+    # licences travel with the code (require.js carries its own in its header)
+    "mathjax/LICENSE": "mathjax/LICENSE",
+    "html-manager/embed.js.LICENSE.txt": "@jupyter-widgets/html-manager/dist/embed.js.LICENSE.txt",
 }
 # The widget manager's bundled Font Awesome files (content-hashed names). Its CSS asks for
 # them at "@jupyter-widgets/html-manager/dist/<hash>.woff2" *relative to the page*, so a
