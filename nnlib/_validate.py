@@ -13,6 +13,7 @@ import numbers
 import numpy as np
 
 DEFAULT_DTYPE = np.float64
+_FLOAT_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
 
 
 def resolve_dtype(dtype) -> np.dtype:
@@ -33,6 +34,12 @@ def as_float_array(x, name: str, dtype=None, allow_nan: bool = False) -> np.ndar
     NaN or infinite values. Integer and boolean input is converted to ``dtype``;
     floating input keeps its own precision when ``dtype`` is None.
     """
+    if type(x) is np.ndarray and x.dtype in _FLOAT_DTYPES and x.size and (dtype is None or x.dtype == dtype):
+        # Fast path for what a training step passes several times per layer: an array
+        # that already has the wanted float dtype needs none of the conversions below,
+        # only the finiteness test (errors are still raised by the full path).
+        if allow_nan or np.isfinite(x).all():
+            return x
     if x is None:
         raise TypeError(f"{name} is None; expected a numeric array.")
     if isinstance(x, str | bytes):
