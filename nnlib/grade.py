@@ -69,13 +69,16 @@ def discover(submissions_dir: Path) -> list[tuple[str, Path]]:
 
 
 def expected_from_metadata(nb) -> dict[str, float] | None:
-    """{exercise id: max points} recorded by nnlib.student, or None if absent or malformed."""
+    """{exercise id: max points}, in notebook order, as recorded by nnlib.student; None if absent."""
     exercises = generated_info(nb).get("exercises")
-    if not isinstance(exercises, dict):
+    if not isinstance(exercises, list):
         return None
     out = {}
-    for key, value in exercises.items():
-        if isinstance(key, str) and isinstance(value, int | float) and value > 0:
+    for item in exercises:
+        if not (isinstance(item, list) and len(item) == 2):
+            continue
+        key, value = item
+        if isinstance(key, str) and isinstance(value, int | float) and not isinstance(value, bool) and value > 0:
             out[key] = float(value)
     return out or None
 
@@ -148,11 +151,11 @@ def grade_notebook(
         outcome = asyncio.run(_execute(nb_copy, work, _kernel_env(log, timeout_check), timeout_cell, timeout_total))
         entries = _read_log(log)
 
-    if outcome["failure"]:
-        report["notes"].append(outcome["failure"])
     report["results"] = _best_results(entries, report["expected"])
     report["reasons"] = _missing_reasons(nb_copy, report, outcome)
-    report["notes"].extend(_cell_error_notes(nb_copy))
+    report["notes"].extend(f"cell {i + 1} raised {error}" for i, error in sorted(outcome["cell_errors"].items()))
+    if outcome["failure"]:
+        report["notes"].append(outcome["failure"] + outcome["where"])
     report["seconds"] = round(time.monotonic() - started, 1)
     return report
 
@@ -161,13 +164,19 @@ def _kernel_env(log: Path, timeout_check: float) -> dict[str, str]:
     env = dict(os.environ)
     env["NNLIB_CHECK_TIME_LIMIT"] = f"{timeout_check:g}"
     env[GRADE_LOG_ENV] = str(log)
-    env["PYTHONPATH"] = os.pathsep.join(p for p in (_REPO_ROOT, env.get("PYTHONPATH")) if p)
+    # the kernel runs in a temporary folder: make every import path absolute
+    paths = [_REPO_ROOT] + [os.path.abspath(p) for p in env.get("PYTHONPATH", "").split(os.pathsep) if p]
+    env["PYTHONPATH"] = os.pathsep.join(paths)
     env["MPLBACKEND"] = "Agg"
     return env
 
 
 async def _execute(nb, work: Path, env: dict, timeout_cell: float, timeout_total: float) -> dict:
-    """Run ``nb`` in a new kernel; return {"failure": str or "", "stopped_at": cell index or None}."""
+    """Run ``nb`` in a new kernel.
+
+    Returns {"failure": why it stopped early or "", "where": which cell was running,
+    "stopped_at": that cell's index or None, "cell_errors": {cell index: "Name: message"}}.
+    """
     from jupyter_client.manager import AsyncKernelManager
     from nbclient import NotebookClient
     from nbclient.exceptions import DeadKernelError
@@ -175,9 +184,14 @@ async def _execute(nb, work: Path, env: dict, timeout_cell: float, timeout_total
     quiet = logging.getLogger("nnlib.grade.nbclient")
     quiet.setLevel(logging.CRITICAL)
     current = {"cell": None}
+    cell_errors: dict[int, str] = {}
 
     def on_cell_execute(cell, cell_index, **_):
         current["cell"] = cell_index
+
+    def on_cell_error(cell, cell_index, execute_reply, **_):
+        content = execute_reply.get("content", {})
+        cell_errors[cell_index] = _one_line(f"{content.get('ename', 'Error')}: {content.get('evalue', '')}")
 
     km = AsyncKernelManager(kernel_name="python3")
     client = NotebookClient(
@@ -197,19 +211,24 @@ async def _execute(nb, work: Path, env: dict, timeout_cell: float, timeout_total
         iopub_timeout=4,
         resources={"metadata": {"path": str(work)}},
         on_cell_execute=on_cell_execute,
+        on_cell_error=on_cell_error,
         log=quiet,
     )
-    failure, stopped_at = "", None
+    failure, stopped_at, where = "", None, ""
+    run = asyncio.ensure_future(
+        client.async_execute(env=env, cwd=str(work), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    )
     try:
-        await asyncio.wait_for(
-            client.async_execute(env=env, cwd=str(work), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL),
-            timeout_total,
-        )
-    except TimeoutError:  # asyncio.wait_for (asyncio.TimeoutError is TimeoutError)
-        stopped_at = current["cell"]
-        failure = f"grading stopped after the total time limit of {timeout_total:g} s" + (
-            f", while cell {stopped_at + 1} was running" if stopped_at is not None else ""
-        )
+        done, _ = await asyncio.wait({run}, timeout=timeout_total)
+        if not done:  # nbclient turns the cancellation into DeadKernelError: decide here
+            stopped_at = current["cell"]
+            failure = f"grading stopped at the total time limit of {timeout_total:g} s"
+            if stopped_at is not None:  # which cell depends on timing, so it stays out of the CSV
+                where = f" (cell {stopped_at + 1} was running)"
+            run.cancel()
+            await asyncio.gather(run, return_exceptions=True)
+        else:
+            run.result()
     except DeadKernelError:
         stopped_at = current["cell"]
         failure = "the kernel died" + (
@@ -222,7 +241,12 @@ async def _execute(nb, work: Path, env: dict, timeout_cell: float, timeout_total
         failure = f"the notebook could not be run to the end ({type(exc).__name__}: {exc})"
     finally:
         await _shutdown(km, client)
-    return {"failure": failure, "stopped_at": stopped_at}
+    return {
+        "failure": failure,
+        "where": where,
+        "stopped_at": stopped_at,
+        "cell_errors": cell_errors,
+    }
 
 
 async def _shutdown(km, client) -> None:
@@ -306,44 +330,32 @@ def _points_for(cells: dict[str, int]) -> dict[str, float]:
     return out
 
 
-def _cell_error(cell) -> str | None:
-    for output in cell.get("outputs", []):
-        if output.get("output_type") == "error":
-            return _one_line(f"{output.get('ename', 'Error')}: {output.get('evalue', '')}")
-    return None
-
-
 def _missing_reasons(nb, report: dict, outcome: dict) -> dict[str, str]:
+    """Why each expected exercise without a logged result has none.
+
+    Deterministic on purpose: it depends on what the cells did, not on timing.
+    """
     cells = _check_cells(nb)
-    stopped = outcome["stopped_at"]
+    errors = outcome["cell_errors"]
     reasons = {}
     for exercise_id in report["expected"]:
         if exercise_id in report["results"]:
             continue
         index = cells.get(exercise_id)
-        if outcome["failure"] and (index is None or stopped is None or index >= stopped):
-            reasons[exercise_id] = f"not checked: {outcome['failure']}"
-        elif index is None:
+        error = errors.get(index, "") if index is not None else ""
+        if index is None:
             reasons[exercise_id] = (
                 "not checked: the notebook has no check for this exercise (its check cell was deleted or changed)"
             )
-        elif _cell_error(nb.cells[index]):
-            reasons[exercise_id] = (
-                f"not checked: the check cell (cell {index + 1}) failed with {_cell_error(nb.cells[index])}"
-            )
+        elif error and not error.startswith("CellTimeout"):
+            reasons[exercise_id] = f"not checked: its check cell (cell {index + 1}) failed with {error}"
+        elif outcome["failure"]:
+            reasons[exercise_id] = f"not checked: {outcome['failure']}"
+        elif error:
+            reasons[exercise_id] = f"not checked: its check cell (cell {index + 1}) failed with {error}"
         else:
-            reasons[exercise_id] = f"not checked: the check cell (cell {index + 1}) ran but reported no result"
+            reasons[exercise_id] = f"not checked: its check cell (cell {index + 1}) ran but reported no result"
     return reasons
-
-
-def _cell_error_notes(nb) -> list[str]:
-    notes = []
-    for i, cell in enumerate(nb.cells):
-        if cell.cell_type == "code":
-            error = _cell_error(cell)
-            if error:
-                notes.append(f"cell {i + 1} raised {error}")
-    return notes
 
 
 def _one_line(text) -> str:
@@ -438,7 +450,9 @@ def grade_all(
     }
     reports = []
     progress = progress or (lambda done, total, report: None)
-    with ProcessPoolExecutor(max_workers=max(1, jobs), mp_context=get_context("spawn")) as pool:
+    # fork (Linux) starts workers at once with everything imported; spawn elsewhere
+    method = "fork" if sys.platform.startswith("linux") else "spawn"
+    with ProcessPoolExecutor(max_workers=max(1, jobs), mp_context=get_context(method)) as pool:
         futures = {
             pool.submit(grade_notebook, student, str(path), **kwargs): (student, path) for student, path in submissions
         }

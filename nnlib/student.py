@@ -50,7 +50,7 @@ class Outcome:
     target: Path | None = None
     action: str = ""  # "written", "updated", "unchanged", "written beside", "refused", "failed"
     message: str = ""
-    exercises: dict = field(default_factory=dict)
+    exercises: list = field(default_factory=list)
 
 
 # --- transforming one notebook --------------------------------------------------------------
@@ -115,10 +115,10 @@ def make_student_notebook(nb, source_name: str = ""):
             cell.execution_count = None
         for key in ("execution", "scrolled", "collapsed"):
             cell.metadata.pop(key, None)
-    exercises = {}
+    exercises = []  # a list of [id, points], not a dict: JSON writers sort dict keys
     for exercise_id in exercise_ids_in(out):
         try:
-            exercises[exercise_id] = get_exercise(exercise_id).points
+            exercises.append([exercise_id, get_exercise(exercise_id).points])
         except UnknownExercise as exc:
             raise AuthoringError(f"{exc}") from None
     out.metadata[METADATA_KEY] = {"student_notebook": {"source": source_name, "exercises": exercises}}

@@ -134,13 +134,22 @@ def get_exercise(exercise_id) -> Exercise:
 
 
 def registry() -> dict[str, Exercise]:
-    """All exercises of every chapter (imports every ``nnlib/checks/chN.py``), in order."""
+    """The course's exercises: those of every ``nnlib/checks/chN.py``, chapter by chapter.
+
+    Exercises registered from elsewhere (a test's own module) are not listed, but
+    ``check`` finds them once their module is imported.
+    """
     package = importlib.import_module(__package__)
     for info in pkgutil.iter_modules(package.__path__):
         if _CHAPTER_MODULE.match(info.name):
             importlib.import_module(f"{__package__}.{info.name}")
     order = {exercise_id: i for i, exercise_id in enumerate(_REGISTRY)}
-    return dict(sorted(_REGISTRY.items(), key=lambda kv: (_chapter_key(kv[0]), order[kv[0]])))
+    course = {k: v for k, v in _REGISTRY.items() if _in_course(v)}
+    return dict(sorted(course.items(), key=lambda kv: (_chapter_key(kv[0]), order[kv[0]])))
+
+
+def _in_course(ex: Exercise) -> bool:
+    return str(getattr(ex.checker, "__module__", "")).startswith(__package__ + ".")
 
 
 def exercise_ids(prefix: str | None = None) -> list[str]:

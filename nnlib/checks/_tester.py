@@ -123,7 +123,9 @@ class Tester:
                 out = fn(*passed)
         except NotImplementedError as exc:
             raise NotAttempted(_stub_message(fn, exc)) from None
-        except (Exception, SystemExit) as exc:
+        except (CheckTimeout, KeyboardInterrupt):
+            raise
+        except BaseException as exc:  # SystemExit and home-made BaseExceptions too
             raise LearnerError(self._where() + summarize_exception(exc, fn)) from None
         self.modified = tuple(
             i
