@@ -12,6 +12,9 @@ shows exactly what the chapter's code computes.
 
 from __future__ import annotations
 
+import base64
+import re
+
 import numpy as np
 
 from .. import backprop as bp
@@ -181,13 +184,12 @@ def render_step(frames, step, figsize=(7.2, 3.4), dpi=80, fig=None):
 def backprop_stepper(params=None, x=None, y=None, prerender=True):
     """Build the stepper: a step slider, back/next buttons and a target-class menu above an ``Output``.
 
-    The callback redraws the figure into the explicit ``Output``. Frames are PNGs cached
+    The callback redraws the figure into the explicit ``Output`` (by setting its ``outputs``). Frames are PNGs cached
     per (target, step); with ``prerender`` every frame is drawn while building, so each
     callback only swaps a cached image. Returns an ``ipywidgets.VBox`` with attributes
     ``slider``, ``target``, ``output`` and ``redraw`` (the callback).
     """
     import ipywidgets as widgets
-    from IPython.display import Image, clear_output, display
     from matplotlib.figure import Figure
 
     d_params, d_x, d_y = default_network()
@@ -215,9 +217,10 @@ def backprop_stepper(params=None, x=None, y=None, prerender=True):
 
     def redraw(change=None):
         image = png(target.value, slider.value)
-        with output:
-            clear_output(wait=True)
-            display(Image(data=image, format="png"))
+        alt = f"step {slider.value} of {len(STEPS) - 1}, target class {target.value}"
+        data = {"image/png": base64.b64encode(image).decode("ascii"), "text/plain": alt}
+        # Replace the Output's content directly: works with and without a live front end.
+        output.outputs = ({"output_type": "display_data", "data": data, "metadata": {}},)
 
     if prerender:
         for t in range(K):
@@ -233,20 +236,27 @@ def backprop_stepper(params=None, x=None, y=None, prerender=True):
     return box
 
 
-def backprop_animation(params=None, x=None, y=None, dpi=60, interval=1400):
-    """The stepper as a kernel-free animation (HTML with its own slider): ``FuncAnimation.to_jshtml``."""
-    import matplotlib.pyplot as plt
+def backprop_animation(params=None, x=None, y=None, dpi=60, interval=1400, name="ch3steps"):
+    """The stepper as a kernel-free animation: HTML with its own slider and buttons (``to_jshtml``).
+
+    The random element ids of ``to_jshtml`` are replaced by ``name`` so the output is
+    reproducible, and its link to a font stylesheet on a CDN is removed so the page
+    requests nothing from other hosts (the site's theme provides the icon font).
+    """
     from matplotlib import animation
+    from matplotlib.figure import Figure
 
     d_params, d_x, d_y = default_network()
     frames = step_frames(d_params if params is None else params, d_x if x is None else x,
                          d_y if y is None else y)
-    fig, ax = plt.subplots(figsize=(7.2, 3.4), dpi=dpi)
+    fig = Figure(figsize=(7.2, 3.4), dpi=dpi)
     fig.subplots_adjust(left=0.01, right=0.99, top=0.99, bottom=0.01)
+    ax = fig.add_subplot()
     anim = animation.FuncAnimation(fig, lambda s: draw_step(ax, frames, s), frames=len(STEPS), interval=interval)
     html = anim.to_jshtml(default_mode="once")
-    plt.close(fig)
-    return html
+    for i, uid in enumerate(sorted(set(re.findall(r"[0-9a-f]{32}", html)))):
+        html = html.replace(uid, f"{name}{i}")
+    return re.sub(r"<link[^>]*font-awesome[^>]*>", "", html)
 
 
 def draw_l2_graph(ax=None):
