@@ -11,13 +11,15 @@ forward pass runs, from inputs to output. Pure matplotlib: no Graphviz needed.
 
 from __future__ import annotations
 
+import re
+
 import matplotlib.pyplot as plt
 from matplotlib import animation
 from matplotlib.patches import Circle, FancyArrowPatch, FancyBboxPatch
 
 from .engine import Value
 
-__all__ = ["graph_layout", "draw_graph", "backward_animation"]
+__all__ = ["graph_layout", "draw_graph", "backward_animation", "backward_animation_html"]
 
 #: How operators are written inside their circles.
 OP_SYMBOLS = {"+": "+", "-": "\u2212", "*": "\u00d7", "/": "\u00f7", "neg": "\u2212x",
@@ -82,9 +84,9 @@ def graph_layout(root: Value) -> dict:
     return {"nodes": nodes, "box": box, "op": op}
 
 
-def _arrow(ax, p, q, color="#555555", lw=1.0):
+def _arrow(ax, p, q, color="#555555", lw=1.0, rad=0.0):
     ax.add_patch(FancyArrowPatch(p, q, arrowstyle="-|>", mutation_scale=9, color=color, lw=lw,
-                                 shrinkA=0, shrinkB=0, zorder=1))
+                                 shrinkA=0, shrinkB=0, zorder=1, connectionstyle=f"arc3,rad={rad}"))
 
 
 def _fmt(v: float) -> str:
@@ -105,8 +107,10 @@ def _draw(ax, layout, grads=None, status=None, show_grad=True, names=None):
             active = status.get(id(n)) == "active"
             for c in n.children:
                 cx, cy = box[id(c)]
+                # An arrow that skips a column would cross the boxes in between: bend it around them.
+                rad = 0.0 if ox - cx < 2.5 * _COL_DX else (-0.25 if cy >= oy else 0.25)
                 _arrow(ax, (cx + _BOX_W / 2, cy), (ox - _R, oy), color="#c0392b" if active else "#555555",
-                       lw=1.8 if active else 1.0)
+                       lw=1.8 if active else 1.0, rad=rad)
             _arrow(ax, (ox + _R, oy), (bx - _BOX_W / 2, by))
             ax.add_patch(Circle((ox, oy), _R, facecolor="white", edgecolor="#333333", lw=1.2, zorder=2))
             sym = _symbol(n.op)
@@ -127,7 +131,7 @@ def _draw(ax, layout, grads=None, status=None, show_grad=True, names=None):
     ax.set_ylim(min(ys) - _BOX_H / 2 - 0.1, max(ys) + _BOX_H / 2 + 0.1)
 
 
-def _figsize(layout, scale=0.62):
+def _figsize(layout, scale=0.75):
     xs = [p[0] for p in layout["box"].values()]
     ys = [p[1] for p in layout["box"].values()]
     w = (max(xs) - min(xs) + _BOX_W + 0.2) * scale
@@ -154,7 +158,7 @@ def draw_graph(root: Value, ax=None, show_grad: bool = True, title: str | None =
     return fig
 
 
-def backward_animation(root: Value, interval: int = 900, dpi: int = 60):
+def backward_animation(root: Value, interval: int = 1000, dpi: int = 64):
     """A matplotlib animation of the backward pass of ``root``, one frame per node.
 
     Frame 0 shows the forward pass (values known, gradients "?"). Each later frame
@@ -191,3 +195,18 @@ def backward_animation(root: Value, interval: int = 900, dpi: int = 60):
     anim = animation.FuncAnimation(fig, update, frames=len(frames), interval=interval, blit=False)
     plt.close(fig)  # show the animation, not an extra still
     return anim
+
+
+def backward_animation_html(root: Value, name: str = "backward", interval: int = 1000, dpi: int = 64) -> str:
+    """The HTML (slider and play buttons, no kernel needed) of :func:`backward_animation`.
+
+    ``matplotlib``'s ``to_jshtml`` names its elements with random ids; they are replaced
+    by ``name`` so that the same graph always gives the same HTML (reproducible notebooks).
+    Display with ``IPython.display.HTML(...)``.
+    """
+    if not isinstance(name, str) or not re.fullmatch(r"[A-Za-z][A-Za-z0-9_]*", name):
+        raise ValueError(f"name must be a short identifier such as 'backward', got {name!r}.")
+    html = backward_animation(root, interval=interval, dpi=dpi).to_jshtml(default_mode="once")
+    for i, uid in enumerate(sorted(set(re.findall(r"_anim_img([0-9a-f]{32})", html)))):
+        html = html.replace(uid, f"{name}{i}")
+    return html
