@@ -1,0 +1,341 @@
+r"""Checks for Chapter 5, making backprop work in practice.
+
+A batch is ``(B, n)`` with one sample per row; ``W`` has shape ``(n_out, n_in)``.
+
+``ch5.init_std``
+    ``init_std(n_in, n_out, scheme)``: the *standard deviation* of the normal
+    initialisation ``scheme`` ("xavier": :math:`\sqrt{2/(n_{in}+n_{out})}`, "he":
+    :math:`\sqrt{2/n_{in}}`) for a weight of shape ``(n_out, n_in)``.
+
+``ch5.sigmoid_chain_bound``
+    ``sigmoid_chain_bound(k, w_max)``: the bound :math:`(w_{max}/4)^k` on
+    :math:`|\partial a_k/\partial a_0|` for a chain of ``k`` sigmoid units whose weights
+    satisfy :math:`|w_l| \le w_{max}`.
+
+``ch5.linear_backward``
+    ``linear_backward(dZ, X, W) -> (dX, dW, db)`` for :math:`Z = X W^T + b`, with ``dZ``
+    already carrying the 1/B of the mean loss: :math:`dX = dZ\,W`, :math:`dW = dZ^T X`,
+    :math:`db = \sum_i dZ_i` (the chapter's planted bug divides ``dW`` by ``B`` again).
+
+``ch5.leaky_relu_backward``
+    ``leaky_relu_backward(dout, z, slope)``: :math:`dz = dout \odot g'(z)` with
+    :math:`g'(z) = 1` for :math:`z > 0` and ``slope`` otherwise.
+"""
+
+from __future__ import annotations
+
+import numbers
+
+import numpy as np
+
+from . import diagnose as d
+from ._registry import exercise
+
+# --- ch5.init_std -------------------------------------------------------------------------
+
+
+def init_std(n_in, n_out, scheme):
+    """Reference: std of Xavier normal sqrt(2/(n_in+n_out)) or He normal sqrt(2/n_in)."""
+    if scheme == "xavier":
+        return float(np.sqrt(2.0 / (n_in + n_out)))
+    return float(np.sqrt(2.0 / n_in))
+
+
+# (n_in, n_out, scheme): fans chosen so that no two of the catalogued formulas coincide.
+_INIT_CASES = [(300, 100, "xavier"), (64, 256, "he"), (784, 128, "xavier"), (50, 20, "he"),
+               (10, 1000, "xavier"), (1000, 30, "he")]
+
+
+def _init_inputs(rng, i):
+    n_in, n_out, scheme = _INIT_CASES[i]
+    return {"n_in": n_in, "n_out": n_out, "scheme": scheme}
+
+
+def _init_mistakes(n_in, n_out, scheme):
+    both = n_in + n_out
+    fan = both if scheme == "xavier" else n_in
+    mistakes = [
+        d.Mistake(2.0 / fan, "that is the variance, not the standard deviation: the normal distribution "
+                             "N(0, sigma^2) is written with the variance; take its square root."),
+        d.Mistake(1.0 / np.sqrt(n_in),
+                  "that is sqrt(1/n_in) (LeCun's variance 1/n_in): the factor 2 is missing - He's 2 makes up for "
+                  "the half of the pre-activations that ReLU sets to 0, Xavier's 2 for averaging the two fans."),
+        d.Mistake(1.0 / np.sqrt(both),
+                  "that is sqrt(1/(n_in + n_out)): the factor 2 is missing."),
+    ]
+    if scheme == "xavier":
+        mistakes[:0] = [
+            d.Mistake(np.sqrt(6.0 / both),
+                      "that is sqrt(6/(n_in + n_out)), the limit r of the *uniform* Xavier distribution U(-r, r), "
+                      "not the standard deviation of the normal one. A uniform on [-r, r] has variance r^2/3."),
+            d.Mistake(6.0 / both,
+                      "that is 6/(n_in + n_out): the square of the uniform distribution's limit, used as if it were "
+                      "a normal distribution's variance (a mistake found in some tutorials), and a variance rather "
+                      "than a standard deviation on top."),
+            d.Mistake(np.sqrt(2.0 / n_in), "that is He's standard deviation; the scheme asked for is Xavier."),
+            d.Mistake(np.sqrt(2.0 / n_out),
+                      "that uses only n_out: Xavier averages the forward (n_in) and backward (n_out) conditions."),
+        ]
+    else:
+        mistakes[:0] = [
+            d.Mistake(np.sqrt(6.0 / n_in),
+                      "that is sqrt(6/n_in), the limit r of the *uniform* He distribution U(-r, r), not the "
+                      "standard deviation of the normal one. A uniform on [-r, r] has variance r^2/3."),
+            d.Mistake(np.sqrt(2.0 / both), "that is Xavier's standard deviation; the scheme asked for is He."),
+            d.Mistake(np.sqrt(2.0 / n_out),
+                      "that uses the fan-out n_out; He's forward argument sums over the n_in inputs of a unit "
+                      "(W has shape (n_out, n_in))."),
+        ]
+    return mistakes
+
+
+@exercise("ch5.init_std", points=1, title="Xavier and He standard deviations", reference=init_std)
+def check_init_std(answer, t):
+    fn = t.require_callable()
+    for case in t.cases(_init_inputs, n=len(_INIT_CASES)):
+        n_in, n_out, scheme = case.args
+        expected = t.reference(n_in, n_out, scheme)
+        got = t.call(fn, n_in, n_out, scheme)
+        t.compare(got, expected, f"init_std({n_in}, {n_out}, {scheme!r})",
+                  mistakes=_init_mistakes(n_in, n_out, scheme),
+                  hint="write the variance that keeps the signal's size from layer to layer, then take its "
+                       "square root.")
+
+
+@check_init_std.wrong_answer(expect="variance, not the standard deviation")
+def _is_variance(n_in, n_out, scheme):
+    """Returns the variance instead of the standard deviation."""
+    return 2.0 / (n_in + n_out) if scheme == "xavier" else 2.0 / n_in
+
+
+@check_init_std.wrong_answer(expect="uniform")
+def _is_uniform_limit(n_in, n_out, scheme):
+    """Uses the uniform distribution's limit sqrt(6/fan) as the normal's std."""
+    return np.sqrt(6.0 / (n_in + n_out)) if scheme == "xavier" else np.sqrt(6.0 / n_in)
+
+
+@check_init_std.wrong_answer(expect="6/(n_in + n_out)")
+def _is_six_variance(n_in, n_out, scheme):
+    """The tutorial mistake: 'variance 6/(n_in + n_out)' returned as is."""
+    return 6.0 / (n_in + n_out) if scheme == "xavier" else np.sqrt(2.0 / n_in)
+
+
+@check_init_std.wrong_answer(expect="factor 2 is missing")
+def _is_lecun(n_in, n_out, scheme):
+    """Forgets the factor 2 (LeCun's 1/n_in for He)."""
+    return np.sqrt(1.0 / (n_in + n_out)) if scheme == "xavier" else np.sqrt(1.0 / n_in)
+
+
+@check_init_std.wrong_answer(expect="the scheme asked for is")
+def _is_swapped(n_in, n_out, scheme):
+    """Xavier and He swapped."""
+    return np.sqrt(2.0 / n_in) if scheme == "xavier" else np.sqrt(2.0 / (n_in + n_out))
+
+
+@check_init_std.wrong_answer(expect="fan-out")
+def _is_fan_out(n_in, n_out, scheme):
+    """He with the fan-out."""
+    return np.sqrt(2.0 / (n_in + n_out)) if scheme == "xavier" else np.sqrt(2.0 / n_out)
+
+
+# --- ch5.sigmoid_chain_bound --------------------------------------------------------------
+
+
+def sigmoid_chain_bound(k, w_max):
+    """Reference: |d a_k / d a_0| <= (w_max / 4)^k for k sigmoid units with |w_l| <= w_max."""
+    return float((w_max / 4.0) ** k)
+
+
+_CHAIN_CASES = [(1, 1.0), (3, 1.0), (10, 1.0), (5, 2.0), (4, 0.5), (2, 3.0), (0, 1.5)]
+
+
+def _chain_inputs(rng, i):
+    k, w_max = _CHAIN_CASES[i]
+    return {"k": k, "w_max": w_max}
+
+
+def _distinct(mistakes, expected):
+    """Drop named mistakes that coincide with the right answer on this case (e.g. k = 1)."""
+    return [m for m in mistakes if not d.close(m.value, expected)]
+
+
+@exercise("ch5.sigmoid_chain_bound", points=1, title="How fast can a sigmoid chain shrink a gradient?",
+          reference=sigmoid_chain_bound)
+def check_sigmoid_chain_bound(answer, t):
+    fn = t.require_callable()
+    for case in t.cases(_chain_inputs, n=len(_CHAIN_CASES)):
+        k, w_max = case.args
+        expected = t.reference(k, w_max)
+        got = t.call(fn, k, w_max)
+        mistakes = [
+            d.Mistake((w_max / 2.0) ** k,
+                      "you used sigma(0) = 1/2 as the largest factor; the chain multiplies derivatives, and "
+                      "sigma'(z) = sigma(z)(1 - sigma(z)) is largest at z = 0 with a smaller value."),
+            d.Mistake(k * w_max / 4.0,
+                      "the factors are added: the chain rule multiplies one local derivative per layer."),
+            d.Mistake(w_max * 0.25**k,
+                      "the weight bound appears once: every layer contributes a factor w_l sigma'(z_l)."),
+            d.Mistake(0.25**k, "w_max is ignored: every layer's factor is w_l sigma'(z_l), not sigma'(z_l) alone."),
+            d.Mistake((w_max / 4.0) ** (k - 1), "one factor too few: a chain of k units has k local derivatives."),
+            d.Mistake((w_max / 4.0) ** (k + 1), "one factor too many: a chain of k units has k local derivatives."),
+        ]
+        t.compare(got, expected, f"sigmoid_chain_bound({k}, {w_max:g})", mistakes=_distinct(mistakes, expected),
+                  hint="bound each factor |w_l sigma'(z_l)| separately, then multiply the k bounds.")
+
+
+@check_sigmoid_chain_bound.wrong_answer(expect="sigma(0) = 1/2")
+def _chain_half(k, w_max):
+    """Uses sigma(0) = 1/2 instead of sigma'(0)."""
+    return (w_max / 2.0) ** k
+
+
+@check_sigmoid_chain_bound.wrong_answer(expect="added")
+def _chain_sum(k, w_max):
+    """Adds the factors."""
+    return k * w_max / 4.0
+
+
+@check_sigmoid_chain_bound.wrong_answer(expect="w_max is ignored")
+def _chain_no_w(k, w_max):
+    """Forgets the weights."""
+    return 0.25**k
+
+
+@check_sigmoid_chain_bound.wrong_answer(expect="one factor too few")
+def _chain_off_by_one(k, w_max):
+    """k - 1 factors."""
+    return (w_max / 4.0) ** (k - 1)
+
+
+# --- ch5.linear_backward ------------------------------------------------------------------
+
+
+def linear_backward(dZ, X, W):
+    """Reference: dX = dZ W, dW = dZ^T X, db = sum over the batch of dZ (dZ already carries 1/B)."""
+    return dZ @ W, dZ.T @ X, dZ.sum(axis=0)
+
+
+_LIN_SHAPES = [(4, 3, 2), (5, 2, 4), (8, 6, 3), (3, 5, 5)]  # (B, n_in, n_out)
+
+
+def _lin_inputs(rng, i):
+    B, n_in, n_out = _LIN_SHAPES[i]
+    return {"dZ": rng.standard_normal((B, n_out)) / B, "X": rng.standard_normal((B, n_in)),
+            "W": rng.standard_normal((n_out, n_in))}
+
+
+@exercise("ch5.linear_backward", points=1, title="Find and fix the planted bug in a Linear backward",
+          reference=linear_backward)
+def check_linear_backward(answer, t):
+    fn = t.require_callable()
+    for case in t.cases(_lin_inputs, n=len(_LIN_SHAPES)):
+        dZ, X, W = case.args
+        B = len(X)
+        dX_ref, dW_ref, db_ref = t.reference(dZ, X, W)
+        dX, dW, db = t.unpack(t.call(fn, dZ, X, W), ("dX", "dW", "db"))
+        t.compare(dX, dX_ref, "dX", mistakes=[d.Mistake(dZ @ W / B, "dX is divided by B: dZ already carries the "
+                                                                   "1/B of the mean loss.")],
+                  shape_hint="dX has the shape of X, (B, n_in).")
+        t.compare(dW, dW_ref, "dW",
+                  mistakes=[d.Mistake(dZ.T @ X / B,
+                                      "dW still has the planted bug: it divides by B, but dZ already carries the 1/B "
+                                      "of the mean loss, so dW is B times too small (an extra 1/B)."),
+                            d.transposed(X.T @ dZ, "dW")],
+                  batch_size=B, shape_hint="dW has the shape of W, (n_out, n_in).")
+        t.compare(db, db_ref, "db",
+                  mistakes=[d.Mistake(dZ.mean(axis=0), "db averages over the batch: dZ already carries the 1/B, so "
+                                                       "db is B times too small (an extra 1/B); sum instead.")],
+                  batch_size=B, shape_hint="db has the shape of b, (n_out,): sum dZ over the batch axis 0.")
+
+
+@check_linear_backward.wrong_answer(expect="planted bug")
+def _lin_planted(dZ, X, W):
+    """The buggy function as given: dW divided by B again."""
+    return dZ @ W, dZ.T @ X / X.shape[0], dZ.sum(axis=0)
+
+
+@check_linear_backward.wrong_answer(expect="transposed")
+def _lin_transposed(dZ, X, W):
+    """dW = X^T dZ, the transpose."""
+    return dZ @ W, X.T @ dZ, dZ.sum(axis=0)
+
+
+@check_linear_backward.wrong_answer(expect="db averages")
+def _lin_db_mean(dZ, X, W):
+    """Fixes dW but averages db."""
+    return dZ @ W, dZ.T @ X, dZ.mean(axis=0)
+
+
+@check_linear_backward.wrong_answer(expect="wrong shape")
+def _lin_db_axis(dZ, X, W):
+    """Sums db over the wrong axis."""
+    return dZ @ W, dZ.T @ X, dZ.sum(axis=1)
+
+
+# --- ch5.leaky_relu_backward --------------------------------------------------------------
+
+
+def leaky_relu_backward(dout, z, slope):
+    """Reference: dz = dout * (1 where z > 0, slope elsewhere)."""
+    return dout * np.where(z > 0, 1.0, slope)
+
+
+_LEAKY_CASES = [((6,), 0.01), ((4, 3), 0.1), ((5, 2), 0.2), ((3, 4), 0.3)]
+
+
+def _leaky_inputs(rng, i):
+    shape, slope = _LEAKY_CASES[i]
+    z = rng.uniform(0.1, 3.0, shape) * rng.choice([-1.0, 1.0], shape)  # never exactly at the kink
+    z.flat[0], z.flat[1] = 1.5, -1.5  # both sides present in every case
+    return {"dout": rng.standard_normal(shape), "z": z, "slope": slope}
+
+
+@exercise("ch5.leaky_relu_backward", points=1, title="The backward pass of leaky ReLU",
+          reference=leaky_relu_backward)
+def check_leaky_relu_backward(answer, t):
+    fn = t.require_callable()
+    for case in t.cases(_leaky_inputs, n=len(_LEAKY_CASES)):
+        dout, z, slope = case.args
+        slope = float(slope) if isinstance(slope, numbers.Real) else slope
+        expected = t.reference(dout, z, slope)
+        got = t.call(fn, dout, z, slope)
+        pos = z > 0
+        t.compare(
+            got, expected, "dz",
+            mistakes=[
+                d.Mistake(dout * np.where(pos, slope, 1.0),
+                          "the slope is on the wrong side: leaky ReLU passes the gradient unchanged where z > 0 "
+                          "and scales it by slope where z <= 0."),
+                d.Mistake(dout * pos, "the negative side gets 0: that is ReLU's backward. Leaky ReLU keeps the small "
+                                      "slope there, which is the point of it."),
+                d.upstream_not_multiplied(np.where(pos, 1.0, slope), "dz", "dout"),
+                d.activation_instead_of_derivative(dout * np.where(pos, z, slope * z), "dz", "leaky ReLU"),
+                d.Mistake(dout * slope, "dz uses slope everywhere: the positive side has derivative 1."),
+            ],
+            shape_hint="dz has the shape of z.",
+            hint="the local derivative is 1 where z > 0 and slope elsewhere; multiply it by dout entry by entry.",
+        )
+
+
+@check_leaky_relu_backward.wrong_answer(expect="wrong side")
+def _leaky_wrong_side(dout, z, slope):
+    """Slope on the positive side."""
+    return dout * np.where(z > 0, slope, 1.0)
+
+
+@check_leaky_relu_backward.wrong_answer(expect="ReLU's backward")
+def _leaky_as_relu(dout, z, slope):
+    """Zero on the negative side."""
+    return dout * (z > 0)
+
+
+@check_leaky_relu_backward.wrong_answer(expect="local derivative only")
+def _leaky_no_dout(dout, z, slope):
+    """Forgets to multiply by dout."""
+    return np.where(z > 0, 1.0, slope)
+
+
+@check_leaky_relu_backward.wrong_answer(expect="itself")
+def _leaky_forward(dout, z, slope):
+    """Multiplies by the activation instead of its derivative."""
+    return dout * np.where(z > 0, z, slope * z)
