@@ -29,6 +29,9 @@ class Optimizer:
         self.lr = positive_number(lr, "lr", "A learning rate must be positive, e.g. 0.1 or 0.01.")
         self.state: dict[str, dict[str, np.ndarray]] = {}
         self.t = 0
+        # Work arrays for the update arithmetic, kept between steps so that a step
+        # allocates nothing; they hold no information (not part of ``state``).
+        self._work: dict[str, list[np.ndarray]] = {}
 
     def __repr__(self):
         return f"{type(self).__name__}(lr={self.lr})"
@@ -36,6 +39,7 @@ class Optimizer:
     def reset(self):
         """Forget all state (velocities, moment estimates, step count)."""
         self.state.clear()
+        self._work.clear()
         self.t = 0
 
     def step(self, params, grads):
@@ -48,7 +52,7 @@ class Optimizer:
         self.t += 1
         for name, p in params.items():
             g = grads[name]
-            if not isinstance(p, np.ndarray) or not np.issubdtype(p.dtype, np.floating):
+            if not isinstance(p, np.ndarray) or p.dtype.kind != "f":  # kind "f": a floating dtype
                 raise TypeError(
                     f"params[{name!r}] must be a float numpy array (updated in place), got "
                     f"{type(p).__name__}. Wrap a number as np.array([x], dtype=float)."
@@ -66,6 +70,13 @@ class Optimizer:
             slots[key] = np.zeros_like(like)
         return slots[key]
 
+    def _buffers(self, name, like, count):
+        """``count`` scratch arrays shaped and typed like ``like``, reused from step to step."""
+        work = self._work.get(name)
+        if work is None or len(work) < count or work[0].shape != like.shape or work[0].dtype != like.dtype:
+            work = self._work[name] = [np.empty_like(like) for _ in range(count)]
+        return work[:count]
+
     def _update(self, name, p, g):  # pragma: no cover - abstract
         raise NotImplementedError
 
@@ -74,7 +85,10 @@ class SGD(Optimizer):
     r"""Plain gradient descent :math:`\theta \leftarrow \theta - \alpha g`."""
 
     def _update(self, name, p, g):
-        p -= self.lr * g
+        # p -= lr * g, with the product written into a kept buffer instead of a new array.
+        (step,) = self._buffers(name, p, 1)
+        np.multiply(g, self.lr, out=step)
+        p -= step
 
 
 class Momentum(Optimizer):
@@ -94,7 +108,9 @@ class Momentum(Optimizer):
         v = self._slot(name, "v", p)
         v *= self.beta
         v += g
-        p -= self.lr * v
+        (step,) = self._buffers(name, p, 1)
+        np.multiply(v, self.lr, out=step)  # p -= lr * v, without a temporary array
+        p -= step
 
 
 class AdaGrad(Optimizer):
@@ -110,8 +126,15 @@ class AdaGrad(Optimizer):
 
     def _update(self, name, p, g):
         G = self._slot(name, "G", p)
-        G += g * g
-        p -= self.lr * g / (np.sqrt(G) + self.eps)
+        step, denom = self._buffers(name, p, 2)
+        # G += g^2; p -= (lr g) / (sqrt(G) + eps), each operation writing into a kept buffer.
+        np.multiply(g, g, out=step)
+        G += step
+        np.sqrt(G, out=denom)
+        denom += self.eps
+        np.multiply(g, self.lr, out=step)
+        step /= denom
+        p -= step
 
 
 class Adam(Optimizer):
@@ -130,13 +153,23 @@ class Adam(Optimizer):
     def _update(self, name, p, g):
         m = self._slot(name, "m", p)
         v = self._slot(name, "v", p)
+        step, denom = self._buffers(name, p, 2)
+        # The formula above, one in-place operation at a time on kept buffers (no
+        # temporary arrays), in the same order of operations, so the same rounding.
         m *= self.beta1
-        m += (1 - self.beta1) * g
+        np.multiply(g, 1 - self.beta1, out=step)
+        m += step  # m = beta1 m + (1 - beta1) g
         v *= self.beta2
-        v += (1 - self.beta2) * g * g
-        m_hat = m / (1 - self.beta1**self.t)
-        v_hat = v / (1 - self.beta2**self.t)
-        p -= self.lr * m_hat / (np.sqrt(v_hat) + self.eps)
+        np.multiply(g, 1 - self.beta2, out=step)
+        step *= g
+        v += step  # v = beta2 v + (1 - beta2) g^2
+        np.divide(v, 1 - self.beta2**self.t, out=denom)  # v_hat
+        np.sqrt(denom, out=denom)
+        denom += self.eps
+        np.divide(m, 1 - self.beta1**self.t, out=step)  # m_hat
+        step *= self.lr
+        step /= denom
+        p -= step
 
 
 OPTIMIZERS = {"sgd": SGD, "momentum": Momentum, "adagrad": AdaGrad, "adam": Adam}
