@@ -203,7 +203,8 @@ class ReLU(_Elementwise):
         return np.maximum(z, 0.0)
 
     def _g_prime(self, z, a):
-        return (z > 0).astype(z.dtype)
+        # The boolean mask itself: dout * mask gives dout's dtype, with no 0/1 float copy made first.
+        return z > 0
 
 
 class LeakyReLU(_Elementwise):

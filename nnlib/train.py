@@ -56,7 +56,7 @@ def evaluate(model, X, y, loss_fn=softmax_cross_entropy):
 def train_step(model, X, y, loss_fn, optimizer):
     """One forward/backward/update on a batch; returns the batch loss."""
     scores = model.forward(X)
-    loss = float("nan") if not np.all(np.isfinite(scores)) else None
+    loss = float("nan") if not np.isfinite(scores).all() else None
     if loss is None:
         loss, dscores = loss_fn(scores, y)
     if not np.isfinite(loss):
