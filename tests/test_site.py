@@ -141,20 +141,23 @@ def _write_summary():
 
 
 class Recorder:
-    """Collects what a page did while it loaded."""
+    """Collects what a page did while it loaded; ``reset()`` before each new page."""
 
     def __init__(self, page, origin: str):
         self.origin = origin
-        self.requests: list[str] = []
-        self.foreign: list[str] = []
-        self.failed: list[str] = []
-        self.errors: list[str] = []
+        self.reset()
         page.on("request", lambda r: self.requests.append(r.url))
         page.on("response", self._response)
         page.on("requestfailed", lambda r: self.failed.append(f"{r.url}: {r.failure}"))
         page.on("console", self._console)
         page.on("pageerror", lambda exc: self.errors.append(f"uncaught: {exc}"))
         page.route(re.compile(r"^https?://"), self._route)
+
+    def reset(self):
+        self.requests: list[str] = []
+        self.foreign: list[str] = []
+        self.failed: list[str] = []
+        self.errors: list[str] = []
 
     def _route(self, route):
         url = route.request.url
@@ -173,14 +176,23 @@ class Recorder:
             self.errors.append(f"console: {msg.text} ({msg.location.get('url', '')})")
 
 
-@pytest.fixture
-def page(browser, base_url):
+@pytest.fixture(scope="module")
+def _shared_page(browser, base_url):
     context = browser.new_context(viewport={"width": 1280, "height": 900})
     pg = context.new_page()
     origin = "{0.scheme}://{0.netloc}/".format(urlsplit(base_url))
     pg.recorder = Recorder(pg, origin)
     yield pg
     context.close()
+
+
+@pytest.fixture
+def page(_shared_page):
+    """One browser tab for the whole module (cheaper than a context per page); each test
+    starts from a blank page with an empty record."""
+    _shared_page.goto("about:blank")
+    _shared_page.recorder.reset()
+    return _shared_page
 
 
 # --------------------------------------------------------------------------- helpers
@@ -288,7 +300,7 @@ def test_toc_lists_every_chapter():
 def test_page(page, base_url, path):
     url = base_url + path
     rec = page.recorder
-    response = page.goto(url, wait_until="networkidle")
+    response = page.goto(url, wait_until="load")
     assert response is not None and response.status == 200, f"{url}: {response and response.status}"
 
     math = page.evaluate(JS_MATH_STATUS)
@@ -304,12 +316,14 @@ def test_page(page, base_url, path):
             pass
         widgets = page.evaluate(JS_WIDGET_VIEWS)
     images = page.evaluate(JS_IMAGES)
-    page.wait_for_load_state("networkidle")
+    page.evaluate("() => document.fonts.ready.then(() => null)")
+    page.wait_for_load_state("networkidle")  # anything requested late (fonts) is recorded too
     text = " ".join(page.evaluate(JS_VISIBLE_TEXT).split())
     hrefs = page.eval_on_selector_all("a[href]", "els => els.map(a => a.href)")
 
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SCREENSHOTS / (path.replace("/", "__") + ".png")), full_page=True)
+    shot = SCREENSHOTS / (path.replace("/", "__").removesuffix(".html") + ".png")
+    page.screenshot(path=str(shot), full_page=True, animations="disabled", caret="hide")
     STATS[path] = {
         "requests": len(rec.requests),
         "equations": math["count"],
