@@ -72,11 +72,11 @@ def step_frames(params, x, y):
 
 
 def _positions(sizes):
-    """Node centres: layer l at x = 1.6 l, nodes spread vertically and centred."""
+    """Node centres: layer l at x = 2 l, nodes spread vertically and centred."""
     pos = []
     for l, n in enumerate(sizes):
-        ys = np.linspace(1.0, -1.0, n) * (0.45 * (n - 1))
-        pos.append([(1.6 * l, float(v)) for v in ys])
+        ys = np.linspace(1.0, -1.0, n) * (0.5 * (n - 1))
+        pos.append([(2.0 * l, float(v)) for v in ys])
     return pos
 
 
@@ -93,8 +93,8 @@ def draw_step(ax, frames, step):
     pos = _positions(sizes)
     ax.clear()
     ax.set_axis_off()
-    ax.set_xlim(-0.9, 5.5)
-    ax.set_ylim(-1.55, 1.3)
+    ax.set_xlim(-0.75, 6.25)
+    ax.set_ylim(-1.75, 1.62)
 
     # Edges: weights in the forward steps, their gradients once backward reaches them.
     for layer, W in ((1, "W1"), (2, "W2")):
@@ -109,16 +109,17 @@ def draw_step(ax, frames, step):
                 (x0, y0), (x1, y1) = pos[layer - 1][i], pos[layer][j]
                 colour = _BWD if show_grad else _FWD
                 ax.plot([x0, x1], [y0, y1], color=colour if active else _DIM, lw=2.2 if active else 1.0, zorder=1)
-                t = 0.28 + 0.44 * (j / max(n_out - 1, 1))  # stagger labels so they do not collide
-                ax.text(x0 + t * (x1 - x0), y0 + t * (y1 - y0), f"{M[j, i]:+.2f}", fontsize=6.5,
-                        color=colour, ha="center", va="center", zorder=3,
+                t = 0.33 + 0.34 * (j / max(n_out - 1, 1))  # stagger labels so they do not collide
+                label = f"{M[j, i]:+.3f}" if show_grad else f"{M[j, i]:+.2f}"
+                ax.text(x0 + t * (x1 - x0), y0 + t * (y1 - y0), label, fontsize=7,
+                        color=colour, ha="center", va="center", zorder=6,
                         bbox=dict(boxstyle="round,pad=0.1", fc="white", ec="none", alpha=0.85))
 
     # Nodes with every quantity revealed so far (values above the line, gradients below).
     def node(xy, lines, active):
         ax.add_patch(_circle(xy, active))
         for k, (text, colour) in enumerate(lines):
-            ax.text(xy[0], xy[1] + 0.13 - 0.13 * k, text, fontsize=6.5, ha="center", va="center", color=colour,
+            ax.text(xy[0], xy[1] + 0.14 - 0.15 * k, text, fontsize=7.5, ha="center", va="center", color=colour,
                     zorder=5)
 
     for i, xy in enumerate(pos[0]):
@@ -144,25 +145,25 @@ def draw_step(ax, frames, step):
             lines = [(f"ŷ={c['y_hat'][k, 0]:.3f}", _FWD), (f"δ={_fmt(d['delta2'][k, 0])}", _BWD)]
         node(xy, lines, step in (3, 4, 6, 7))
     # The loss node.
-    loss_xy = (4.6, 0.0)
+    loss_xy = (5.6, 0.0)
     if step >= 5:
         for xy in pos[2]:
-            ax.plot([xy[0] + 0.33, loss_xy[0] - 0.33], [xy[1], 0.0], color=_DIM, lw=0.8, zorder=1)
+            ax.plot([xy[0] + 0.4, loss_xy[0] - 0.4], [xy[1], 0.0], color=_DIM, lw=0.8, zorder=1)
         target = int(np.argmax(frames["y"]))
         node(loss_xy, [(f"L={frames['L']:.3f}", _FWD), (f"y = class {target}", "black")], step == 5)
-    ax.text(-0.8, 1.22, STEPS[step][1], fontsize=9, ha="left", va="center")
-    ax.text(-0.8, -1.45, f"step {step} of {len(STEPS) - 1} ({STEPS[step][0]})   "
-            "blue: values (forward)   red: gradients (backward)", fontsize=7, ha="left", color="#444444")
+    ax.text(-0.7, 1.5, STEPS[step][1], fontsize=10, ha="left", va="center")
+    ax.text(-0.7, -1.66, f"step {step} of {len(STEPS) - 1} ({STEPS[step][0]})   "
+            "blue: values (forward)   red: gradients (backward)", fontsize=8, ha="left", color="#444444")
 
 
 def _circle(xy, active):
     from matplotlib.patches import Circle
 
-    return Circle(xy, 0.33, fc="#fff6d5" if active else "white", ec="black" if active else "#777777",
+    return Circle(xy, 0.4, fc="#fff6d5" if active else "white", ec="black" if active else "#777777",
                   lw=1.6 if active else 0.8, zorder=4)
 
 
-def render_step(frames, step, figsize=(7.2, 3.4), dpi=80, fig=None):
+def render_step(frames, step, figsize=(8.6, 4.15), dpi=90, fig=None):
     """PNG bytes of one step, drawn on ``fig`` (a ``matplotlib.figure.Figure``; a new one if None).
 
     Uses the figure directly, not ``pyplot``, so nothing is shown twice in a notebook.
@@ -177,7 +178,7 @@ def render_step(frames, step, figsize=(7.2, 3.4), dpi=80, fig=None):
         fig.add_subplot()
     draw_step(fig.axes[0], frames, step)
     buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=dpi)
+    fig.savefig(buf, format="png", dpi=fig.dpi)
     return buf.getvalue()
 
 
@@ -202,7 +203,7 @@ def backprop_stepper(params=None, x=None, y=None, prerender=True):
     nxt = widgets.Button(description="next ▶", layout=widgets.Layout(width="80px"))
     target = widgets.Dropdown(options=[(f"class {k}", k) for k in range(K)], value=int(y), description="target y")
     output = widgets.Output()
-    fig = Figure(figsize=(7.2, 3.4), dpi=80)
+    fig = Figure(figsize=(8.6, 4.15), dpi=90)
     fig.subplots_adjust(left=0.01, right=0.99, top=0.99, bottom=0.01)
     fig.add_subplot()
     frames_by_target: dict = {}
@@ -236,7 +237,7 @@ def backprop_stepper(params=None, x=None, y=None, prerender=True):
     return box
 
 
-def backprop_animation(params=None, x=None, y=None, dpi=60, interval=1400, name="ch3steps"):
+def backprop_animation(params=None, x=None, y=None, dpi=80, interval=1400, name="ch3steps"):
     """The stepper as a kernel-free animation: HTML with its own slider and buttons (``to_jshtml``).
 
     The random element ids of ``to_jshtml`` are replaced by ``name`` so the output is
@@ -249,7 +250,7 @@ def backprop_animation(params=None, x=None, y=None, dpi=60, interval=1400, name=
     d_params, d_x, d_y = default_network()
     frames = step_frames(d_params if params is None else params, d_x if x is None else x,
                          d_y if y is None else y)
-    fig = Figure(figsize=(7.2, 3.4), dpi=dpi)
+    fig = Figure(figsize=(8.6, 4.15), dpi=dpi)
     fig.subplots_adjust(left=0.01, right=0.99, top=0.99, bottom=0.01)
     ax = fig.add_subplot()
     anim = animation.FuncAnimation(fig, lambda s: draw_step(ax, frames, s), frames=len(STEPS), interval=interval)
