@@ -192,17 +192,18 @@ def descent_explorer(lr=0.1, x0=-0.5, function="double well", max_iter=60):
 
 _OPT_NAMES = {"SGD": "sgd", "Momentum": "momentum", "AdaGrad": "adagrad", "Adam": "adam"}
 _SURFACES = {
-    "valley": (lambda: valley(10.0), (-5.0, 2.0), 150, np.logspace(-2, 3, 16)),
+    "valley": (lambda: valley(100.0), (-5.0, 1.5), 200, np.logspace(-1.5, 2.5, 14)),
     "Rosenbrock": (rosenbrock, (-1.5, 2.0), 500, np.logspace(-1, 3.5, 16)),
 }
 
 
-def optimizer_explorer(optimizer="Momentum", lr=0.1, surface="valley"):
-    """Optimiser, learning rate and surface -> the path on the contours and the loss curve.
+def optimizer_explorer(optimizer="Momentum", lr=0.01, surface="valley"):
+    r"""Optimiser, learning rate and surface -> the path on the contours and the loss curve.
 
     The optimisers are :mod:`nnlib.optim`'s with their default settings, run by
-    :func:`nnlib.descent.run_optimizer` from a fixed start (150 steps on the valley,
-    500 on Rosenbrock). The contours of each surface are drawn once and kept.
+    :func:`nnlib.descent.run_optimizer` from a fixed start (200 steps on the valley
+    :math:`\tfrac12(x^2 + 100 y^2)`, 500 on Rosenbrock).
+    The contours of each surface are drawn once and kept.
     """
     if optimizer not in _OPT_NAMES:
         raise ValueError(f"optimizer must be one of {list(_OPT_NAMES)}, got {optimizer!r}.")
