@@ -12,8 +12,8 @@ r"""Checks for Chapter 2, the chain rule and computational graphs.
     = 2x e^{-x} - x^2 e^{-x}`.
 
 ``ch2.sin_op``
-    ``sin(a) -> Value``: a new engine operation whose backward rule adds
-    :math:`\cos(a)\cdot` ``out.grad`` to ``a.grad``.
+    ``class SinValue(Value)`` with a method ``sin()``: a new engine operation whose
+    backward rule adds :math:`\cos(a)\cdot` ``out.grad`` to ``a.grad``.
 
 ``ch2.grad_by_hand``
     ``grad_f(a, b, c) -> (df_da, df_db, df_dc)`` for :math:`f = a\,\sigma(ab - c)`,
@@ -26,6 +26,8 @@ from __future__ import annotations
 
 import functools
 import math
+
+import numpy as np
 
 from ..engine import Value
 from . import diagnose as d
@@ -167,33 +169,46 @@ def _tp_sign(x):
 # --- ch2.sin_op -----------------------------------------------------------------------------
 
 
-def sin(a):
-    """Reference: the engine operation out = sin(a), local derivative cos(a)."""
-    out = Value(math.sin(a.data), children=(a,), op="sin")
+class SinValue(Value):
+    """Reference: the engine's Value with one more operation, sin, whose local derivative is cos."""
 
-    def _backward():
-        a.grad += math.cos(a.data) * out.grad
+    def sin(self):
+        out = SinValue(math.sin(self.data), children=(self,), op="sin")
 
-    out._backward = _backward
-    return out
+        def _backward():
+            self.grad += math.cos(self.data) * out.grad
+
+        out._backward = _backward
+        return out
 
 
-@exercise("ch2.sin_op", points=2, title="A new operation for the engine: sin", reference=sin)
+@exercise("ch2.sin_op", points=2, title="A new operation for the engine: sin", reference=SinValue)
 def check_sin_op(answer, t):
-    fn = t.require_callable()
+    cls = t.require_callable("class")
+    if isinstance(cls, type) and not hasattr(cls, "sin"):
+        t.fail("your class has no method sin; define `def sin(self):` inside it.")
     for case in t.cases(_x_inputs, n=len(_XS)):
         x0 = case["x"]
-        out = t.call(fn, Value(x0, label="a"))
+        a = t.call(cls, x0)
+        if not isinstance(a, Value) or not callable(getattr(a, "sin", None)):
+            t.fail(f"{d.describe(answer)} must be a class derived from Value with a method sin, "
+                   "e.g. class SinValue(Value): ...")
+        out = t.call(a.sin)
         if not isinstance(out, Value):
-            t.fail(f"sin(a) must return a new Value (out), got {d.describe(out)}.")
-        t.compare(out.data, math.sin(x0), "out.data", hint="the forward value is math.sin(a.data).")
-        inputs = [c for c in out.children if isinstance(c, Value) and c.data == x0]
-        if not inputs:
+            t.fail(f"a.sin() must return a new Value (out), got {d.describe(out)}.")
+        t.compare(
+            out.data,
+            math.sin(x0),
+            "out.data",
+            mistakes=[d.Mistake(math.cos(x0), "out.data is cos(a): the forward value of the operation is sin(a); "
+                                "cos is its derivative, which belongs in the backward rule.")],
+            hint="the forward value is math.sin(self.data).",
+        )
+        if not any(c is a for c in out.children):
             t.fail(
-                "out does not record a as its input: create it with Value(..., children=(a,), op='sin'), "
+                "out does not record a as its input: create it with SinValue(..., children=(self,), op='sin'), "
                 "otherwise the backward pass never reaches a."
             )
-        a = inputs[0]
         # y = sin(a) * a: the product's rule runs first and puts sin(a) into a.grad; then the
         # sin rule must ADD cos(a) times its upstream gradient out.grad (which is a, not 1).
         y = out * a
@@ -201,100 +216,81 @@ def check_sin_op(answer, t):
         # code of its own, so an error is reported at the line of the learner's rule that raised.
         t.call(functools.partial(Value.backward, y))
         s, c = math.sin(x0), math.cos(x0)
+        if isinstance(a.grad, np.ndarray) and a.grad.size > 0:
+            t.fail(f"a.grad became an array of shape {a.grad.shape}; in the scalar engine it must stay a "
+                   "single number. Use math.cos(self.data), not np.cos of a list or array.")
         t.compare(
             a.grad,
             c * x0 + s,
-            "a.grad in y = sin(a) * a",
+            "a.grad in y = a.sin() * a",
             mistakes=[
-                d.Mistake(
-                    c * x0,
-                    "a.grad lost the contribution of the product: the rule assigns "
-                    "(a.grad = ...) instead of adding (a.grad += ...). A node used twice must collect both.",
-                ),
-                d.Mistake(
-                    c + s,
-                    "a.grad is missing the upstream factor: multiply the local derivative "
-                    "cos(a) by out.grad (chain rule).",
-                ),
-                d.Mistake(
-                    c,
-                    "a.grad is cos(a) alone: the rule assigns instead of adding (use +=) and "
-                    "forgets the upstream factor out.grad.",
-                ),
-                d.Mistake(
-                    s,
-                    "a.grad only has the contribution of the product: the sin node passed nothing "
-                    "back. Did you set out._backward = _backward, and does it update a.grad?",
-                ),
+                d.Mistake(c * x0, "a.grad lost the contribution of the product: the rule assigns "
+                          "(self.grad = ...) instead of adding (self.grad += ...). A node used twice must collect "
+                          "both contributions."),
+                d.Mistake(c + s, "a.grad is missing the upstream factor: multiply the local derivative "
+                          "cos(a) by out.grad (chain rule)."),
+                d.Mistake(c, "a.grad is cos(a) alone: the rule assigns instead of adding (use +=) and "
+                          "forgets the upstream factor out.grad."),
+                d.Mistake(s, "a.grad only has the contribution of the product: the sin node passed nothing "
+                          "back. Did you set out._backward = _backward, and does it update self.grad?"),
                 d.Mistake(-c * x0 + s, "the local derivative has the wrong sign: d(sin a)/da = +cos a."),
                 d.Mistake(s * x0 + s, "the local derivative is sin(a); it should be cos(a)."),
-                d.Mistake(
-                    math.cos(s) * x0 + s,
-                    "the local derivative is evaluated at out.data; use cos(a.data), the input's value.",
-                ),
+                d.Mistake(math.cos(s) * x0 + s, "the local derivative is evaluated at out.data; use "
+                          "cos(self.data), the input's value."),
             ],
-            hint="in _backward: a.grad += math.cos(a.data) * out.grad.",
+            hint="in _backward: self.grad += math.cos(self.data) * out.grad.",
         )
 
 
-@check_sin_op.wrong_answer(expect="instead of adding")
-def _sin_overwrites(a):
-    """a.grad = ... instead of +=."""
-    out = Value(math.sin(a.data), children=(a,), op="sin")
+def _sin_variant(rule=None, children=True, attach=True, forward=math.sin):
+    """A SinValue whose backward rule is rule(self, out) (None: the correct one)."""
 
-    def _backward():
-        a.grad = math.cos(a.data) * out.grad
+    class Variant(Value):
+        def sin(self):
+            out = Variant(forward(self.data), children=(self,) if children else (), op="sin")
 
-    out._backward = _backward
-    return out
+            def _backward():
+                if rule is None:
+                    self.grad += math.cos(self.data) * out.grad
+                else:
+                    rule(self, out)
 
+            if attach:
+                out._backward = _backward
+            return out
 
-@check_sin_op.wrong_answer(expect="upstream factor")
-def _sin_no_upstream(a):
-    """Forgets out.grad."""
-    out = Value(math.sin(a.data), children=(a,), op="sin")
-
-    def _backward():
-        a.grad += math.cos(a.data)
-
-    out._backward = _backward
-    return out
+    return Variant
 
 
-@check_sin_op.wrong_answer(expect="passed nothing back")
-def _sin_no_rule(a):
-    """Never attaches the backward rule."""
-    return Value(math.sin(a.data), children=(a,), op="sin")
+def _assign(self, out):
+    self.grad = math.cos(self.data) * out.grad
 
 
-@check_sin_op.wrong_answer(expect="does not record a")
-def _sin_no_children(a):
-    """Creates out without children."""
-    out = Value(math.sin(a.data))
-
-    def _backward():
-        a.grad += math.cos(a.data) * out.grad
-
-    out._backward = _backward
-    return out
+def _no_upstream(self, out):
+    self.grad += math.cos(self.data)
 
 
-@check_sin_op.wrong_answer(expect="wrong sign")
-def _sin_minus_cos(a):
-    """Uses -cos."""
-    out = Value(math.sin(a.data), children=(a,), op="sin")
-
-    def _backward():
-        a.grad += -math.cos(a.data) * out.grad
-
-    out._backward = _backward
-    return out
+def _array_grad(self, out):
+    self.grad += np.cos(np.array([self.data])) * out.grad
 
 
-@check_sin_op.wrong_answer(expect="must return a new Value")
-def _sin_returns_float(a):
-    """Returns a float."""
-    return math.sin(a.data)
+def _zero_step_quotient(self, out):
+    h = np.float64(0.0)
+    self.grad += (np.sin(self.data + h) - np.sin(self.data)) / h * out.grad
+
+
+def _minus_cos(self, out):
+    self.grad += -math.cos(self.data) * out.grad
+
+
+check_sin_op.add_wrong_answer(_sin_variant(_assign), "instead of adding", "self.grad = ... instead of +=.")
+check_sin_op.add_wrong_answer(_sin_variant(_no_upstream), "upstream factor", "Forgets out.grad.")
+check_sin_op.add_wrong_answer(_sin_variant(attach=False), "passed nothing back", "Never attaches the rule.")
+check_sin_op.add_wrong_answer(_sin_variant(children=False), "does not record a", "Creates out without children.")
+check_sin_op.add_wrong_answer(_sin_variant(_minus_cos), "wrong sign", "Uses -cos.")
+check_sin_op.add_wrong_answer(_sin_variant(_array_grad), "shape", "np.cos of a one-element array.")
+check_sin_op.add_wrong_answer(_sin_variant(_zero_step_quotient), "NaN", "A difference quotient with h = 0.")
+check_sin_op.add_wrong_answer(_sin_variant(forward=math.cos), "forward value", "Forward value cos, not sin.")
 
 
 # --- ch2.grad_by_hand ------------------------------------------------------------------------
