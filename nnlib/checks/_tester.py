@@ -90,12 +90,12 @@ class Tester:
     # --- running code ------------------------------------------------------------------
 
     def reference(self, *args):
-        """The exercise's reference answer on copies of ``args`` (a value is returned as is)."""
+        """The exercise's reference answer on copies of ``args`` (a value is returned as a copy)."""
         ref = self.exercise.reference
         if not callable(ref):
             return copy.deepcopy(ref)
         with np.errstate(all="ignore"):
-            return ref(*copy.deepcopy(args))
+            return ref(*_copy_arrays(args))
 
     def require_callable(self, what: str = "function") -> Callable:
         """The answer, after making sure it can be called."""
@@ -109,14 +109,17 @@ class Tester:
         return answer
 
     def call(self, fn: Callable, *args):
-        """Run learner code ``fn(*args)`` on copies of ``args`` and return its output.
+        """Run learner code ``fn(*args)`` and return its output.
 
-        NotImplementedError, or returning ``...``, means not attempted; any other
-        exception becomes a one-line error message. Afterwards ``t.modified`` lists the
-        positions of array arguments that ``fn`` changed in place.
+        Arrays among ``args`` (also inside lists, tuples and dicts) are passed as copies,
+        so learner code cannot change the check's inputs; other objects (a model, a
+        Value, a function) are passed as they are, so a check can look at what the code
+        did to them. Afterwards ``t.modified`` lists the positions of array arguments that
+        ``fn`` changed in place. NotImplementedError, or returning ``...``, means not
+        attempted; any other exception becomes a one-line error message.
         """
-        passed = copy.deepcopy(args)
-        snapshot = copy.deepcopy(args)
+        passed = _copy_arrays(args)
+        snapshot = _copy_arrays(args)
         try:
             with warnings.catch_warnings(), np.errstate(all="ignore"):
                 warnings.simplefilter("ignore")
@@ -260,6 +263,17 @@ def _expected_name(exercise) -> str:
     ref = exercise.reference
     name = getattr(ref, "__name__", "")
     return name.lstrip("_").removesuffix("_reference") or "your_function"
+
+
+def _copy_arrays(value):
+    """Copy numpy arrays, also inside lists, tuples and dicts; leave other objects alone."""
+    if isinstance(value, np.ndarray):
+        return value.copy()
+    if isinstance(value, list | tuple):
+        return type(value)(_copy_arrays(v) for v in value)
+    if isinstance(value, dict):
+        return {k: _copy_arrays(v) for k, v in value.items()}
+    return value
 
 
 def _same_array(a, s: np.ndarray) -> bool:
