@@ -13,6 +13,16 @@ import numpy as np
 from ._validate import as_float_array, get_rng, positive_int, resolve_dtype
 
 
+def check_samples(X, y):
+    """Return ``(X, y)`` as arrays after checking ``X`` is ``(N, n)`` and ``y`` has N entries."""
+    y = np.asarray(y)
+    if X.ndim != 2:
+        raise ValueError(f"X must be a batch (N, n) with one sample per row, got shape {X.shape}.")
+    if len(X) != len(y):
+        raise ValueError(f"X has {len(X)} samples but y has {len(y)}; they must match.")
+    return X, y
+
+
 def make_spiral(n_per_class=100, n_classes=3, noise=0.2, rng=None):
     """Interleaved spiral arms in 2-D, one class per arm: not linearly separable.
 
@@ -113,12 +123,7 @@ def minibatches(X, y, batch_size, rng=None, shuffle=True):
     generator every epoch to get a different but reproducible order). The last batch
     may be smaller than ``batch_size``.
     """
-    X = np.asarray(X)
-    y = np.asarray(y)
-    if X.ndim != 2:
-        raise ValueError(f"X must be a batch (N, n) with one sample per row, got shape {X.shape}.")
-    if len(X) != len(y):
-        raise ValueError(f"X has {len(X)} samples but y has {len(y)}; they must match.")
+    X, y = check_samples(np.asarray(X), y)
     batch_size = positive_int(batch_size, "batch_size")
     N = len(X)
     order = get_rng(rng).permutation(N) if shuffle else np.arange(N)

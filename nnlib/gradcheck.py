@@ -21,6 +21,25 @@ from ._validate import as_float_array
 THRESHOLD = 1e-7
 
 
+def _require_float_array(x):
+    if not isinstance(x, np.ndarray) or not np.issubdtype(x.dtype, np.floating):
+        dtype = f" of dtype {x.dtype}" if isinstance(x, np.ndarray) else ""
+        raise TypeError(
+            f"x must be a float numpy array (it is perturbed in place), got {type(x).__name__}{dtype}. "
+            "Use np.asarray(x, dtype=float)."
+        )
+
+
+def _entries(x):
+    """Yield every index of ``x``, restoring the entry after the caller perturbed it."""
+    it = np.nditer(x, flags=["multi_index"])
+    for _ in it:
+        i = it.multi_index
+        old = x[i].copy()
+        yield i, old
+        x[i] = old
+
+
 def numerical_gradient(f, x, h=1e-5):
     r"""Central-difference gradient of a scalar function ``f`` at the array ``x``.
 
@@ -28,38 +47,24 @@ def numerical_gradient(f, x, h=1e-5):
     time (so ``f`` may also close over ``x`` and ignore its argument) and restored
     afterwards. Returns an array of ``x``'s shape: :math:`(f(x+h e_i) - f(x-h e_i))/2h`.
     """
-    if not isinstance(x, np.ndarray) or not np.issubdtype(x.dtype, np.floating):
-        raise TypeError(
-            f"x must be a float numpy array (it is perturbed in place), got {type(x).__name__}"
-            f"{'' if not isinstance(x, np.ndarray) else ' of dtype ' + str(x.dtype)}."
-        )
+    _require_float_array(x)
     grad = np.zeros_like(x, dtype=np.float64)
-    it = np.nditer(x, flags=["multi_index"])
-    for _ in it:
-        i = it.multi_index
-        old = x[i]
+    for i, old in _entries(x):
         x[i] = old + h
         f_plus = float(f(x))
         x[i] = old - h
-        f_minus = float(f(x))
-        x[i] = old
-        grad[i] = (f_plus - f_minus) / (2 * h)
+        grad[i] = (f_plus - float(f(x))) / (2 * h)
     return grad
 
 
 def one_sided_gradient(f, x, h=1e-5):
     r"""Forward-difference gradient :math:`(f(x + h e_i) - f(x))/h`, error :math:`O(h)` (for comparison)."""
-    if not isinstance(x, np.ndarray) or not np.issubdtype(x.dtype, np.floating):
-        raise TypeError(f"x must be a float numpy array, got {type(x).__name__}.")
+    _require_float_array(x)
     f0 = float(f(x))
     grad = np.zeros_like(x, dtype=np.float64)
-    it = np.nditer(x, flags=["multi_index"])
-    for _ in it:
-        i = it.multi_index
-        old = x[i]
+    for i, old in _entries(x):
         x[i] = old + h
         grad[i] = (float(f(x)) - f0) / h
-        x[i] = old
     return grad
 
 

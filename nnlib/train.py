@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ._validate import as_float_array, get_rng, positive_int
-from .data import minibatches
+from .data import check_samples, minibatches
 from .layers import Linear, Sequential
 from .losses import softmax_cross_entropy
 
@@ -85,11 +85,7 @@ def fit(model, X, y, optimizer, epochs=10, batch_size=32, loss_fn=softmax_cross_
     the full training (and validation) loss and accuracy are recorded and
     ``callback(epoch, history)`` is called if given.
     """
-    X = as_float_array(X, "X")
-    if X.ndim != 2:
-        raise ValueError(f"X must be a batch (N, n) with one sample per row, got shape {X.shape}.")
-    if len(X) != len(y):
-        raise ValueError(f"X has {len(X)} samples but y has {len(y)}; they must match.")
+    X, y = check_samples(as_float_array(X, "X"), y)
     epochs = positive_int(epochs, "epochs")
     rng = get_rng(rng)
     history = History()
