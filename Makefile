@@ -76,16 +76,21 @@ book: html
 html-strict: $(STAMP) $(NODE_STAMP)
 	$(BIN)/jupyter-book build . --all -W --keep-going
 
+# JupyterLab 4 with ipywidgets 8 (jupyterlab_widgets is in requirements.txt); Ctrl-C stops it.
 lab: $(STAMP)
-	$(BIN)/jupyter lab --ServerApp.root_dir=chapters --ServerApp.ip=127.0.0.1
+	$(BIN)/jupyter lab --ServerApp.root_dir=chapters --ServerApp.ip=127.0.0.1 \
+	  $(if $(filter 0,$(shell id -u)),--allow-root)
 
 # Re-run every chapter top to bottom and store outputs and widget state in the notebook.
+# No per-cell timing metadata: it would change every run (noisy diffs, and the build's
+# execution cache, which hashes cell metadata, would re-run the notebook needlessly).
 notebooks: $(STAMP)
 	@for nb in $(NOTEBOOKS); do \
 	  echo "Executing $$nb"; \
 	  $(BIN)/jupyter nbconvert --to notebook --execute --inplace \
 	    --ExecutePreprocessor.kernel_name=python3 \
 	    --ExecutePreprocessor.timeout=600 \
+	    --ExecutePreprocessor.record_timing=False \
 	    --ExecutePreprocessor.store_widget_state=True "$$nb" || exit 1; \
 	done
 
