@@ -24,7 +24,7 @@ from collections.abc import Callable
 
 from ._registry import UnknownExercise, get_exercise
 from ._result import CheckResult
-from ._tester import CheckTimeout, Incorrect, LearnerError, NotAttempted, Tester
+from ._tester import CheckTimeout, Incorrect, LearnerError, NotAttempted, Tester, clock
 
 #: Seconds a check may run before learner code is stopped (env NNLIB_CHECK_TIME_LIMIT overrides).
 DEFAULT_TIME_LIMIT = 5.0
@@ -32,7 +32,7 @@ DEFAULT_TIME_LIMIT = 5.0
 GRADE_LOG_ENV = "NNLIB_GRADE_LOG"
 
 _MISSING = object()
-_state = threading.local()
+_state = clock  # per-thread: .active while a limited check runs, .fired once the limit hit
 
 
 def check(exercise_id, answer=_MISSING, *, time_limit: float | None = None) -> CheckResult:
@@ -144,15 +144,13 @@ def _run_limited(fn: Callable, limit: float):
 
 
 def _run_with_alarm(fn: Callable, limit: float):
-    fired = []
-
     def on_alarm(signum, frame):
         if getattr(_state, "active", False):
-            fired.append(True)
+            _state.fired = True
             raise CheckTimeout()
 
     previous = signal.signal(signal.SIGALRM, on_alarm)
-    _state.active = True
+    _state.active, _state.fired = True, False
     signal.setitimer(signal.ITIMER_REAL, limit, 0.25)  # repeats in case the code swallows it
     try:
         value = fn()
@@ -162,7 +160,7 @@ def _run_with_alarm(fn: Callable, limit: float):
         finally:
             signal.setitimer(signal.ITIMER_REAL, 0)
             signal.signal(signal.SIGALRM, previous if previous is not None else signal.SIG_DFL)
-    if fired:  # the code caught CheckTimeout and returned anyway
+    if _state.fired:  # the code caught CheckTimeout and returned anyway
         raise CheckTimeout()
     return value
 
@@ -171,7 +169,7 @@ def _run_in_thread(fn: Callable, limit: float):
     box: dict = {}
 
     def target():
-        _state.active = True
+        _state.active, _state.fired = True, False
         try:
             box["value"] = fn()
         except BaseException as exc:  # handed to the calling thread

@@ -16,6 +16,7 @@ from __future__ import annotations
 import copy
 import os
 import sysconfig
+import threading
 import warnings
 import zlib
 from collections.abc import Callable, Iterator
@@ -40,6 +41,11 @@ class LearnerError(Exception):
 
 class CheckTimeout(BaseException):  # noqa: N818 - BaseException so `except Exception` cannot swallow it
     """Raised inside learner code when the time limit is reached."""
+
+
+#: Per-thread state of the time limit: ``active`` while a limited check runs, ``fired``
+#: once the limit was reached (set by the runner's alarm handler).
+clock = threading.local()
 
 
 @dataclass
@@ -130,6 +136,8 @@ class Tester:
             raise
         except BaseException as exc:  # SystemExit and home-made BaseExceptions too
             raise LearnerError(self._where() + summarize_exception(exc, fn)) from None
+        if getattr(clock, "fired", False):  # the code caught the time limit and carried on
+            raise CheckTimeout()
         self.modified = tuple(
             i
             for i, (a, s) in enumerate(zip(passed, snapshot, strict=True))
