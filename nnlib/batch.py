@@ -1,0 +1,392 @@
+r"""Backpropagation for a whole batch in matrix form (Chapter 4).
+
+A batch stacks ``B`` samples as the rows of ``X``, shape ``(B, n)``. The single-sample
+affine map :math:`z = W x + b` of Chapter 3 becomes
+
+.. math:: Z = X W^T + \mathbf 1 b^T \qquad (B, n_\text{out}),
+
+with the bias broadcast to every row. The loss of the batch is the **mean** of the
+per-sample losses, :math:`L = \frac1B\sum_i \ell_i`. Writing ``dZ`` for the stack of
+per-sample error terms :math:`\delta_i = \partial \ell_i/\partial z_i` (one per row,
+*without* the ``1/B``), the backward pass of one affine layer is
+
+.. math::
+    dW = \frac1B dZ^T X = \frac1B\sum_i \delta_i x_i^T,\qquad
+    db = \frac1B\sum_i \delta_i,\qquad
+    dX = dZ\, W .
+
+``dX`` holds, row by row, the per-sample error passed to the layer below (still
+without the ``1/B``), so the same three lines work at every depth.
+
+Two conventions, one result. Here the ``1/B`` is written out where the sums over
+the batch happen. :mod:`nnlib.losses` and :mod:`nnlib.layers` put it into the loss
+gradient instead (``dlogits = (y_hat - y)/B``) and the layers only *sum*; both give
+the same ``dW`` and ``db`` (:func:`nnlib_gradients` computes the second way so the
+chapter can compare them).
+
+The module also measures what batching costs in memory: the arrays each layer's
+forward pass keeps for backward (:meth:`nnlib.layers.Layer.cache_nbytes`) grow
+linearly with the batch size and with the depth.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ._validate import as_float_array, class_labels, get_rng, positive_int, resolve_dtype
+from .activations import ACTIVATIONS, sigmoid, softmax
+from .init import xavier_normal
+
+
+# --------------------------------------------------------------------------- checks
+def _as_batch(X, n_in, name="X"):
+    X = as_float_array(X, name)
+    if X.ndim != 2:
+        raise ValueError(
+            f"{name} must be a batch (B, {n_in}) with one sample per row, got shape {X.shape}. "
+            f"For a single sample x of shape ({n_in},) pass x[None, :]."
+        )
+    if X.shape[1] != n_in:
+        hint = " - did you pass it transposed?" if X.shape[0] == n_in else ""
+        raise ValueError(f"{name} has shape {X.shape} but the first layer expects (B, {n_in}){hint}")
+    return X
+
+
+def _activation(name):
+    if name not in ACTIVATIONS:
+        raise ValueError(f"activation must be one of {sorted(ACTIVATIONS)}, got {name!r}.")
+    return ACTIVATIONS[name]
+
+
+def _check_params(params):
+    """``params`` is a list of ``(W, b)`` pairs with ``W`` (n_out, n_in) and ``b`` (n_out,)."""
+    if not isinstance(params, list | tuple) or len(params) == 0:
+        raise TypeError("params must be a non-empty list of (W, b) pairs, one per layer.")
+    out = []
+    n_prev = None
+    for l, pair in enumerate(params, start=1):
+        if not isinstance(pair, list | tuple) or len(pair) != 2:
+            raise TypeError(f"params[{l - 1}] must be a pair (W, b), got {type(pair).__name__}.")
+        W = as_float_array(pair[0], f"W{l}")
+        b = as_float_array(pair[1], f"b{l}")
+        if W.ndim != 2:
+            raise ValueError(f"W{l} must be a matrix (n_out, n_in), got shape {W.shape}.")
+        if b.shape != (W.shape[0],):
+            raise ValueError(f"b{l} has shape {b.shape} but W{l} has shape {W.shape}; b{l} must be ({W.shape[0]},).")
+        if n_prev is not None and W.shape[1] != n_prev:
+            raise ValueError(
+                f"W{l} has shape {W.shape} but layer {l - 1} has {n_prev} outputs; expected ({W.shape[0]}, {n_prev})."
+            )
+        n_prev = W.shape[0]
+        out.append((W, b))
+    return out
+
+
+# ---------------------------------------------------------------- one affine layer
+def linear_forward(X, W, b):
+    r""":math:`Z = X W^T + b`: ``X`` (B, n_in), ``W`` (n_out, n_in), ``b`` (n_out,) broadcast -> ``Z`` (B, n_out)."""
+    W = as_float_array(W, "W")
+    X = _as_batch(X, W.shape[1])
+    b = as_float_array(b, "b")
+    if b.shape != (W.shape[0],):
+        raise ValueError(f"b has shape {b.shape} but W has shape {W.shape}; b must be ({W.shape[0]},).")
+    return X @ W.T + b
+
+
+def linear_backward(dZ, X, W):
+    r"""Backward of :math:`Z = X W^T + b` for per-sample errors ``dZ`` (B, n_out), **without** 1/B.
+
+    Returns ``(dX, dW, db)``:
+
+    .. math:: dW = \tfrac1B dZ^T X\ (n_\text{out}, n_\text{in}),\quad
+              db = \tfrac1B \textstyle\sum_i dZ_i\ (n_\text{out},),\quad
+              dX = dZ\,W\ (B, n_\text{in}).
+
+    ``dW`` and ``db`` are gradients of the batch-mean loss; ``dX`` stays per sample
+    (row ``i`` is :math:`\partial\ell_i/\partial x_i`) so it can feed the layer below.
+    (:class:`nnlib.layers.Linear` receives ``dZ/B`` instead and omits the 1/B.)
+    """
+    W = as_float_array(W, "W")
+    X = _as_batch(X, W.shape[1])
+    dZ = as_float_array(dZ, "dZ")
+    if dZ.shape != (X.shape[0], W.shape[0]):
+        raise ValueError(
+            f"dZ has shape {dZ.shape} but Z = X W^T has shape {(X.shape[0], W.shape[0])}; "
+            "the upstream gradient has the output's shape."
+        )
+    B = X.shape[0]
+    dW = dZ.T @ X / B
+    db = dZ.mean(axis=0)
+    dX = dZ @ W
+    return dX, dW, db
+
+
+def outer_product_sum(dZ, X):
+    r""":math:`\frac1B\sum_i \delta_i x_i^T` written as a loop over the rows: equals ``dZ.T @ X / B``.
+
+    Slow on purpose: it is the definition the matrix product replaces.
+    """
+    dZ = as_float_array(dZ, "dZ")
+    X = as_float_array(X, "X")
+    if dZ.ndim != 2 or X.ndim != 2 or dZ.shape[0] != X.shape[0]:
+        raise ValueError(f"dZ (B, n_out) and X (B, n_in) need the same number of rows, got {dZ.shape} and {X.shape}.")
+    total = np.zeros((dZ.shape[1], X.shape[1]))
+    for delta_i, x_i in zip(dZ, X, strict=True):
+        total += np.outer(delta_i, x_i)
+    return total / X.shape[0]
+
+
+def softmax_cross_entropy_per_sample(Z, y):
+    r"""Batch-mean cross-entropy of ``softmax(Z)`` and the per-sample logit errors (no 1/B).
+
+    ``Z`` (B, K) logits, ``y`` (B,) integer labels or (B, K) one-hot. Returns ``(L, dZ)``
+    with :math:`L = -\frac1B\sum_i \log \hat y_{i, y_i}` and :math:`dZ = \hat Y - Y`.
+    (:func:`nnlib.losses.softmax_cross_entropy` returns :math:`(\hat Y - Y)/B`.)
+    """
+    Z = as_float_array(Z, "Z")
+    if Z.ndim != 2:
+        raise ValueError(f"Z must be a batch of logits (B, K), got shape {Z.shape}.")
+    B, K = Z.shape
+    return _softmax_ce(Z, class_labels(y, "y", B, K))
+
+
+# ------------------------------------------------- Chapter 3's two-layer network
+def two_layer_loss_and_grads(X, y, W1, b1, W2, b2):
+    r"""Chapter 3's classifier, batched: loss and gradients for a whole batch at once.
+
+    Forward (rows are samples): :math:`F_1 = X W_1^T + b_1`, :math:`G_1 = \sigma(F_1)`,
+    :math:`F_2 = G_1 W_2^T + b_2`, :math:`\hat Y = \operatorname{softmax}(F_2)` row-wise,
+    :math:`L = -\frac1B\sum_i \log \hat y_{i,y_i}`.
+
+    Backward: :math:`dF_2 = \hat Y - Y`, :math:`dW_2 = dF_2^T G_1/B`, :math:`db_2` the
+    column mean of :math:`dF_2`, :math:`dG_1 = dF_2 W_2`,
+    :math:`dF_1 = dG_1 \odot G_1 \odot (1 - G_1)`, :math:`dW_1 = dF_1^T X/B`,
+    :math:`db_1` the column mean of :math:`dF_1`.
+
+    Returns ``(L, {"W1", "b1", "W2", "b2"})``, each gradient of its parameter's shape.
+    """
+    (W1, b1), (W2, b2) = _check_params([(W1, b1), (W2, b2)])
+    X = _as_batch(X, W1.shape[1])
+    B = X.shape[0]
+    F1 = X @ W1.T + b1
+    G1 = sigmoid(F1)
+    F2 = G1 @ W2.T + b2
+    loss, dF2 = softmax_cross_entropy_per_sample(F2, y)
+    dW2 = dF2.T @ G1 / B
+    db2 = dF2.mean(axis=0)
+    dG1 = dF2 @ W2
+    dF1 = dG1 * G1 * (1.0 - G1)
+    dW1 = dF1.T @ X / B
+    db1 = dF1.mean(axis=0)
+    return loss, {"W1": dW1, "b1": db1, "W2": dW2, "b2": db2}
+
+
+# ---------------------------------------------------------------- depth L
+def init_params(sizes, rng=None, dtype=None):
+    """Random ``[(W1, b1), ..., (WL, bL)]`` for ``sizes = [n_0, ..., n_L]`` (Xavier normal W, zero b)."""
+    sizes = [positive_int(n, "sizes[i]") for n in sizes]
+    if len(sizes) < 2:
+        raise ValueError(f"sizes must list an input and an output size, got {sizes}.")
+    rng = get_rng(rng)
+    dt = resolve_dtype(dtype)
+    return [
+        (xavier_normal((n_out, n_in), rng=rng, dtype=dt), np.zeros(n_out, dtype=dt))
+        for n_in, n_out in zip(sizes[:-1], sizes[1:], strict=True)
+    ]
+
+
+def forward(params, X, activation="sigmoid"):
+    r"""Batched forward pass of a depth-L network; returns the logits and the cache for backward.
+
+    :math:`A_0 = X`, :math:`Z_l = A_{l-1} W_l^T + b_l`, :math:`A_l = g(Z_l)` for the
+    hidden layers; the last layer's :math:`Z_L` are the logits (softmax is in the loss).
+    The cache is the list ``[(A_{l-1}, Z_l)]``, one pair per layer: exactly what
+    backward needs, and what costs memory.
+    """
+    params = _check_params(params)
+    g, _ = _activation(activation)
+    return _forward(params, _as_batch(X, params[0][0].shape[1]), g)
+
+
+def _forward(params, A, g):
+    cache = []
+    for l, (W, b) in enumerate(params, start=1):
+        Z = A @ W.T + b
+        cache.append((A, Z))
+        A = g(Z) if l < len(params) else Z
+    return A, cache
+
+
+def backward(params, cache, dZ_L, activation="sigmoid"):
+    r"""Batched backward pass (BP1-BP4 with rows as samples); returns ``[(dW_l, db_l)]``.
+
+    ``dZ_L`` (B, n_L) is the per-sample output error **without** 1/B. For
+    :math:`l = L, \dots, 1`: :math:`dW_l = dZ_l^T A_{l-1}/B`, :math:`db_l` the column
+    mean of :math:`dZ_l`, and :math:`dZ_{l-1} = (dZ_l W_l) \odot g'(Z_{l-1})`.
+    """
+    params = _check_params(params)
+    _, g_prime = _activation(activation)
+    if len(cache) != len(params):
+        raise ValueError(f"cache has {len(cache)} layers but params has {len(params)}; run forward first.")
+    dZ = as_float_array(dZ_L, "dZ_L")
+    if dZ.shape != cache[-1][1].shape:
+        raise ValueError(f"dZ_L has shape {dZ.shape} but the logits have shape {cache[-1][1].shape}.")
+    return _backward(params, cache, dZ, g_prime)
+
+
+def _backward(params, cache, dZ, g_prime):
+    B = cache[0][0].shape[0]
+    grads = [None] * len(params)
+    for l in range(len(params) - 1, -1, -1):
+        W, _ = params[l]
+        A_prev, _ = cache[l]
+        grads[l] = (dZ.T @ A_prev / B, dZ.mean(axis=0))
+        if l > 0:
+            dZ = (dZ @ W) * g_prime(cache[l - 1][1])
+    return grads
+
+
+def _softmax_ce(Z, labels):
+    """Unchecked core of :func:`softmax_cross_entropy_per_sample` (``labels`` already integers)."""
+    rows = np.arange(Z.shape[0])
+    dZ = softmax(Z, axis=1)
+    loss = -float(np.mean(np.log(np.clip(dZ[rows, labels], 1e-300, None))))
+    dZ[rows, labels] -= 1.0
+    return loss, dZ
+
+
+def loss_and_grads(params, X, y, activation="sigmoid"):
+    """Batch-mean softmax cross-entropy of a depth-L network and its gradients ``[(dW, db)]``."""
+    logits, cache = forward(params, X, activation)
+    loss, dZ = softmax_cross_entropy_per_sample(logits, y)
+    return loss, backward(params, cache, dZ, activation)
+
+
+def per_sample_loop(params, X, y, activation="sigmoid"):
+    """The same gradients one sample at a time: a Python loop over the rows, then the mean.
+
+    Each iteration runs the forward and backward pass on a batch of one, ``X[i:i+1]``
+    (the arguments are checked once, before the loop, so the loop times the arithmetic
+    and not the checks). It equals :func:`loss_and_grads`; it exists to time the difference.
+    """
+    params = _check_params(params)
+    g, g_prime = _activation(activation)
+    X = _as_batch(X, params[0][0].shape[1])
+    labels = class_labels(y, "y", X.shape[0], params[-1][0].shape[0])
+    B = X.shape[0]
+    total_loss = 0.0
+    total = [(np.zeros_like(W), np.zeros_like(b)) for W, b in params]
+    for i in range(B):
+        logits, cache = _forward(params, X[i : i + 1], g)
+        loss_i, dZ = _softmax_ce(logits, labels[i : i + 1])
+        total_loss += loss_i
+        for (sW, sb), (gW, gb) in zip(total, _backward(params, cache, dZ, g_prime), strict=True):
+            sW += gW
+            sb += gb
+    return total_loss / B, [(sW / B, sb / B) for sW, sb in total]
+
+
+def params_from_model(model):
+    """The ``[(W, b)]`` list of an ``nnlib`` :class:`~nnlib.layers.Sequential` (the same arrays, not copies)."""
+    from .layers import Linear
+
+    return [(l.params["W"], l.params["b"]) for l in model.layers if isinstance(l, Linear)]
+
+
+def nnlib_gradients(model, X, y):
+    """Loss and ``[(dW, db)]`` of an nnlib model the library's way (1/B inside the loss gradient)."""
+    from .layers import Linear
+    from .losses import softmax_cross_entropy
+
+    loss, dlogits = softmax_cross_entropy(model.forward(X), y)
+    model.zero_grad()
+    model.backward(dlogits)
+    return loss, [(l.grads["W"].copy(), l.grads["b"].copy()) for l in model.layers if isinstance(l, Linear)]
+
+
+# ---------------------------------------------------------------- memory
+def cache_nbytes_per_layer(model):
+    """``[(label, bytes)]``: what each layer of ``model`` holds for backward after its last forward pass.
+
+    Read from the layers themselves (:meth:`~nnlib.layers.Layer.cache_nbytes`); the
+    label is the layer's index and name, e.g. ``"0 Linear(64, 32)"``.
+    """
+    return [(f"{i} {layer!r}", int(layer.cache_nbytes())) for i, layer in enumerate(model.layers)]
+
+
+def unique_cache_nbytes(model):
+    """Bytes of the distinct arrays in all caches of ``model``, each buffer counted once.
+
+    A Linear layer caches its input, which is the very array the activation before it
+    cached as its output; :meth:`Sequential.cache_nbytes` counts that array twice.
+    """
+    seen = {}
+    for layer in model.layers:
+        for arr in layer.cache or ():
+            if isinstance(arr, np.ndarray):
+                base = arr if arr.base is None else arr.base
+                seen[id(base)] = base.nbytes
+    return int(sum(seen.values()))
+
+
+def cache_memory(sizes, batch_size, activation="relu", dtype=None):
+    """Build ``mlp(sizes)``, run one forward pass on a batch of zeros, return ``cache_nbytes_per_layer``."""
+    from .layers import mlp
+
+    batch_size = positive_int(batch_size, "batch_size")
+    model = mlp(sizes, activation=activation, rng=0, dtype=dtype)
+    model.forward(np.zeros((batch_size, sizes[0]), dtype=resolve_dtype(dtype)))
+    return cache_nbytes_per_layer(model)
+
+
+def inference_peak_nbytes(model, X):
+    """Largest ``input + output`` bytes alive at once when ``model`` only predicts.
+
+    Runs the layers one by one and drops each cache as soon as the layer is done, as an
+    inference engine would: only the current input and output must exist.
+    """
+    X = as_float_array(X, "X")
+    peak = 0
+    A = X
+    for layer in model.layers:
+        out = layer.forward(A)
+        layer.cache = None
+        peak = max(peak, A.nbytes + out.nbytes)
+        A = out
+    return int(peak)
+
+
+def training_memory(model, X):
+    """Bytes for training vs inference on the batch ``X``.
+
+    Returns a dict with ``params`` (the weights), ``grads`` (one array per weight),
+    ``caches`` (distinct arrays kept by the forward pass, measured) and
+    ``inference_peak`` (see :func:`inference_peak_nbytes`).
+    """
+    X = as_float_array(X, "X")
+    params = int(sum(p.nbytes for p in model.params.values()))
+    grads = int(sum(g.nbytes for g in model.grads.values()))
+    model.forward(X)
+    caches = unique_cache_nbytes(model)
+    return {"params": params, "grads": grads, "caches": caches, "inference_peak": inference_peak_nbytes(model, X)}
+
+
+__all__ = [
+    "linear_forward",
+    "linear_backward",
+    "outer_product_sum",
+    "softmax_cross_entropy_per_sample",
+    "two_layer_loss_and_grads",
+    "init_params",
+    "forward",
+    "backward",
+    "loss_and_grads",
+    "per_sample_loop",
+    "params_from_model",
+    "nnlib_gradients",
+    "cache_nbytes_per_layer",
+    "unique_cache_nbytes",
+    "cache_memory",
+    "inference_peak_nbytes",
+    "training_memory",
+]

@@ -1,0 +1,635 @@
+r"""Checks for Chapter 4, batch backpropagation.
+
+``ch4.linear_backward``
+    ``linear_backward(dZ, X, W) -> (dX, dW, db)`` for :math:`Z = XW^\top + b` on a batch:
+    ``X`` ``(B, n_in)``, ``W`` ``(n_out, n_in)``, ``dZ`` ``(B, n_out)`` the per-sample
+    errors (no ``1/B`` in them). :math:`dW = dZ^\top X / B`, :math:`db` = the column mean
+    of ``dZ``, :math:`dX = dZ\,W`.
+
+``ch4.softmax_ce_grad``
+    ``softmax_ce_grad(Z, y) -> dZ``: gradient of the batch-mean cross-entropy of
+    ``softmax(Z)`` row by row, with integer labels ``y`` ``(B,)``:
+    :math:`(\hat Y - Y)/B`, computed stably.
+
+``ch4.train_step``
+    ``train_step(model, X, y, lr) -> loss``: one step of mini-batch SGD with nnlib parts
+    (forward, ``softmax_cross_entropy``, ``zero_grad``, backward, in-place update);
+    returns the batch loss before the update.
+
+``ch4.cache_bytes``
+    ``cache_bytes(sizes, B, itemsize=8) -> int``: the bytes ``model.cache_nbytes()``
+    reports after one forward pass of a batch of ``B`` through ``mlp(sizes)``.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..activations import softmax
+from ..layers import Sequential, mlp
+from ..losses import softmax_cross_entropy
+from . import diagnose as d
+from ._registry import exercise
+from ._tester import LearnerError
+
+# --- ch4.linear_backward ------------------------------------------------------------------
+
+
+def linear_backward(dZ, X, W):
+    """Reference: backward of Z = X W^T + b for per-sample errors dZ (the 1/B written out)."""
+    B = X.shape[0]
+    dW = dZ.T @ X / B
+    db = dZ.mean(axis=0)
+    dX = dZ @ W
+    return dX, dW, db
+
+
+# (B, n_in, n_out): all different within a case so that a transposed answer has the wrong
+# shape; B = 1 last (there a sum and a mean over the batch coincide).
+_LINEAR_SIZES = [(5, 4, 3), (6, 2, 5), (3, 7, 4), (8, 3, 2), (1, 4, 3)]
+
+
+def _linear_inputs(rng, i):
+    B, n_in, n_out = _LINEAR_SIZES[i]
+    return {"dZ": rng.normal(size=(B, n_out)), "X": rng.normal(size=(B, n_in)), "W": rng.normal(size=(n_out, n_in))}
+
+
+_SHAPES = "dZ is (B, n_out), X is (B, n_in) and W is (n_out, n_in)"
+
+
+def _call_with_shape_diagnosis(t, fn, *args):
+    """Run the learner's code; a matrix product whose shapes do not fit gets a named diagnosis."""
+    try:
+        return t.call(fn, *args)
+    except LearnerError as err:
+        text = str(err).split("your code raised", 1)[-1].strip()
+        if "matmul" in text or "shapes" in text or "aligned" in text:
+            t.fail(
+                "a matrix product failed because the shapes do not fit. "
+                f"Write the shape next to each factor: {_SHAPES}. So dW = dZ^T X gives (n_out, n_in) "
+                "and dX = dZ W gives (B, n_in); dZ W^T only multiplies when n_out = n_in. "
+                f"(Python said: {text})"
+            )
+        raise
+
+
+@exercise("ch4.linear_backward", points=2, title="Batched backward of a linear layer", reference=linear_backward)
+def check_linear_backward(answer, t):
+    fn = t.require_callable()
+    for case in t.cases(_linear_inputs, n=len(_LINEAR_SIZES)):
+        dZ, X, W = case.args
+        B = X.shape[0]
+        dX_ref, dW_ref, db_ref = t.reference(dZ, X, W)
+        dX, dW, db = t.unpack(_call_with_shape_diagnosis(t, fn, dZ, X, W), ("dX", "dW", "db"))
+        plural = B > 1
+        t.compare(
+            dW,
+            dW_ref,
+            "dW",
+            batch_size=B,
+            mistakes=[
+                *([d.sum_instead_of_mean(dZ.T @ X, "dW")] if plural else []),
+                *(
+                    [d.Mistake(dZ.T @ X / B**2, "dW divides by B twice (extra 1/B): the mean needs one 1/B.")]
+                    if plural
+                    else []
+                ),
+                d.Mistake(
+                    X.T @ dZ / B,
+                    "dW is transposed: X^T dZ has shape (n_in, n_out); a gradient has its parameter's "
+                    "shape, so dW = dZ^T X / B, shape (n_out, n_in) like W.",
+                ),
+            ],
+            shape_hint="dW must have the shape of W, (n_out, n_in).",
+            hint="dW = dZ^T X / B: the mean over the batch of the outer products delta_i x_i^T.",
+        )
+        t.compare(
+            db,
+            db_ref,
+            "db",
+            batch_size=B,
+            mistakes=[
+                *([d.sum_instead_of_mean(dZ.sum(axis=0), "db")] if plural else []),
+                d.wrong_axis(
+                    dZ.mean(axis=1),
+                    "db",
+                    "It has one entry per sample; average over the samples (axis=0) to get one entry per output.",
+                ),
+                d.wrong_axis(
+                    dZ.sum(axis=1),
+                    "db",
+                    "It has one entry per sample; average over the samples (axis=0) to get one entry per output.",
+                ),
+                d.Mistake(
+                    float(dZ.mean()),
+                    "db is a single number, the mean of all entries of dZ; it needs one entry per output "
+                    "unit: the column mean dZ.mean(axis=0).",
+                ),
+            ],
+            shape_hint="db must have the shape of b, (n_out,).",
+            hint="db is the column mean of dZ: the bias was copied to every row, so its gradients add up.",
+        )
+        t.compare(
+            dX,
+            dX_ref,
+            "dX",
+            batch_size=B,
+            mistakes=[
+                *([d.extra_mean(dZ @ W / B, "dX")] if plural else []),
+                d.Mistake(
+                    (dZ @ W).sum(axis=0),
+                    "dX is summed over the batch; it needs one row per sample: x_i affects only "
+                    "its own loss, so there is no sum over samples in dX = dZ W.",
+                ),
+            ],
+            shape_hint="dX must have the shape of X, (B, n_in): one row per sample.",
+            hint="dX = dZ W: row i is delta_i^T W, sample i's error for the layer below.",
+        )
+
+
+@check_linear_backward.wrong_answer(expect="1/B factor of the mean is missing")
+def _lb_sum(dZ, X, W):
+    """Sums over the batch instead of averaging (no 1/B in dW and db)."""
+    return dZ @ W, dZ.T @ X, dZ.sum(axis=0)
+
+
+@check_linear_backward.wrong_answer(expect="extra 1/B")
+def _lb_extra_mean_dx(dZ, X, W):
+    """Divides dX by B as well."""
+    B = X.shape[0]
+    return dZ @ W / B, dZ.T @ X / B, dZ.mean(axis=0)
+
+
+@check_linear_backward.wrong_answer(expect="transposed")
+def _lb_transposed(dZ, X, W):
+    """dW = X^T dZ / B, the transpose."""
+    B = X.shape[0]
+    return dZ @ W, X.T @ dZ / B, dZ.mean(axis=0)
+
+
+@check_linear_backward.wrong_answer(expect="wrong axis")
+def _lb_axis(dZ, X, W):
+    """db averaged over the outputs (axis=1) instead of the samples."""
+    B = X.shape[0]
+    return dZ @ W, dZ.T @ X / B, dZ.mean(axis=1)
+
+
+@check_linear_backward.wrong_answer(expect="1/B factor of the mean is missing")
+def _lb_db_sum(dZ, X, W):
+    """db summed instead of averaged (dW right)."""
+    B = X.shape[0]
+    return dZ @ W, dZ.T @ X / B, dZ.sum(axis=0)
+
+
+@check_linear_backward.wrong_answer(expect="shapes do not fit")
+def _lb_dx_wt(dZ, X, W):
+    """dX = dZ W^T, which does not multiply."""
+    B = X.shape[0]
+    return dZ @ W.T, dZ.T @ X / B, dZ.mean(axis=0)
+
+
+@check_linear_backward.wrong_answer(expect="divides by B twice")
+def _lb_double(dZ, X, W):
+    """dW divided by B twice."""
+    B = X.shape[0]
+    return dZ @ W, dZ.T @ X / B / B, dZ.mean(axis=0)
+
+
+@check_linear_backward.wrong_answer(expect="no sum over samples in dX")
+def _lb_dx_summed(dZ, X, W):
+    """dX summed over the batch."""
+    B = X.shape[0]
+    return (dZ @ W).sum(axis=0), dZ.T @ X / B, dZ.mean(axis=0)
+
+
+# --- ch4.softmax_ce_grad -----------------------------------------------------------------
+
+
+def softmax_ce_grad(Z, y):
+    """Reference: gradient of the batch-mean cross-entropy of softmax(Z) w.r.t. the logits Z."""
+    B = Z.shape[0]
+    shifted = Z - Z.max(axis=1, keepdims=True)  # stability: exp never overflows
+    Y_hat = np.exp(shifted)
+    Y_hat /= Y_hat.sum(axis=1, keepdims=True)
+    Y_hat[np.arange(B), y] -= 1.0
+    return Y_hat / B
+
+
+# (B, K, scale of the logits); B != K; the last case has logits in the hundreds.
+_SOFTMAX_SIZES = [(5, 3, 1.0), (4, 6, 2.0), (7, 2, 1.0), (1, 4, 1.0), (6, 4, 400.0)]
+
+
+def _softmax_inputs(rng, i):
+    B, K, scale = _SOFTMAX_SIZES[i]
+    Z = scale * rng.normal(size=(B, K))
+    if scale > 100:
+        Z += 600.0  # every exp(z) would overflow without the shift
+    return {"Z": Z, "y": rng.integers(0, K, size=B)}
+
+
+def _one_hot(y, K):
+    Y = np.zeros((len(y), K))
+    Y[np.arange(len(y)), y] = 1.0
+    return Y
+
+
+@exercise("ch4.softmax_ce_grad", points=2, title="Batched softmax cross-entropy gradient", reference=softmax_ce_grad)
+def check_softmax_ce_grad(answer, t):
+    fn = t.require_callable()
+    for case in t.cases(_softmax_inputs, n=len(_SOFTMAX_SIZES)):
+        Z, y = case.args
+        B, K = Z.shape
+        ref = t.reference(Z, y)
+        got = t.call(fn, Z, y)
+        large = np.abs(Z).max() > 500
+        g, _ = d.as_numeric(got, "dZ")
+        if large and g is not None and g.shape == ref.shape and not np.all(np.isfinite(g)):
+            t.fail(
+                "dZ contains NaN or inf for large logits: exp of a number above about 709 overflows. "
+                "Subtract each row's maximum before exp (softmax(z) = softmax(z - max z)); the result is unchanged."
+            )
+        Y = _one_hot(y, K)
+        Y_hat = softmax(Z - Z.max(axis=1, keepdims=True), axis=1)
+        with np.errstate(all="ignore"):
+            col = np.exp(Z - Z.max(axis=0, keepdims=True))
+            col_softmax = col / col.sum(axis=0, keepdims=True)
+        plural = B > 1
+        t.compare(
+            got,
+            ref,
+            "dZ",
+            batch_size=B,
+            mistakes=[
+                d.Mistake(
+                    (Y - Y_hat) / B,
+                    "dZ has the wrong sign: the gradient is prediction minus target, (y_hat - y)/B. "
+                    "y - y_hat is the negative gradient, the direction a step moves in.",
+                ),
+                *([d.sum_instead_of_mean(Y_hat - Y, "dZ")] if plural else []),
+                d.Mistake(
+                    Y_hat / B,
+                    "dZ is softmax(Z)/B only: the one-hot targets were not subtracted (y_hat - y).",
+                ),
+                *(
+                    [
+                        d.wrong_axis(
+                            (col_softmax - Y) / B,
+                            "dZ",
+                            "The softmax must normalise each row (one sample, axis=1), not each column.",
+                        )
+                    ]
+                    if plural
+                    else []
+                ),
+                d.Mistake(
+                    (Z - Y) / B,
+                    "dZ uses the logits Z where the probabilities belong: apply softmax first, then subtract y.",
+                ),
+            ],
+            shape_hint="dZ has the shape of Z, (B, K).",
+            hint="dZ = (softmax(Z) - Y) / B with Y the one-hot rows of y and softmax over each row.",
+        )
+
+
+@check_softmax_ce_grad.wrong_answer(expect="wrong sign")
+def _sm_sign(Z, y):
+    """Target minus prediction."""
+    return -softmax_ce_grad(Z, y)
+
+
+@check_softmax_ce_grad.wrong_answer(expect="1/B factor of the mean is missing")
+def _sm_sum(Z, y):
+    """No 1/B."""
+    return softmax_ce_grad(Z, y) * Z.shape[0]
+
+
+@check_softmax_ce_grad.wrong_answer(expect="not subtracted")
+def _sm_no_target(Z, y):
+    """softmax(Z)/B."""
+    return softmax(Z, axis=1) / Z.shape[0]
+
+
+@check_softmax_ce_grad.wrong_answer(expect="wrong axis")
+def _sm_axis(Z, y):
+    """Softmax over the columns."""
+    e = np.exp(Z - Z.max(axis=0, keepdims=True))
+    return (e / e.sum(axis=0, keepdims=True) - _one_hot(y, Z.shape[1])) / Z.shape[0]
+
+
+@check_softmax_ce_grad.wrong_answer(expect="overflows")
+def _sm_unstable(Z, y):
+    """exp without subtracting the maximum."""
+    with np.errstate(all="ignore"):
+        e = np.exp(Z)
+        return (e / e.sum(axis=1, keepdims=True) - _one_hot(y, Z.shape[1])) / Z.shape[0]
+
+
+# --- ch4.train_step ----------------------------------------------------------------------
+
+
+def train_step(model, X, y, lr):
+    """Reference: one mini-batch SGD step; returns the loss of the batch before the update."""
+    scores = model.forward(X)
+    loss, dscores = softmax_cross_entropy(scores, y)
+    model.zero_grad()
+    model.backward(dscores)
+    for name, p in model.params.items():
+        p -= lr * model.grads[name]  # in place: the model's own arrays change
+    return loss
+
+
+class _LoggedModel(Sequential):
+    """A Sequential that records the calls made on it and is passed to learner code as itself.
+
+    ``t.call`` hands the learner deep copies of its arguments; this model's deep copy is
+    the model itself, so the check can inspect it after the call.
+    """
+
+    def __init__(self, layers):
+        super().__init__(layers)
+        self.log: list[str] = []
+
+    def __deepcopy__(self, memo):
+        return self
+
+    def forward(self, x):
+        self.log.append("forward")
+        return super().forward(x)
+
+    def backward(self, dout):
+        self.log.append("backward")
+        return super().backward(dout)
+
+    def zero_grad(self):
+        self.log.append("zero_grad")
+        super().zero_grad()
+
+
+_STEP_SETUPS = [([5, 7, 3], 6, 0.1), ([4, 6, 5, 2], 9, 0.5), ([3, 8, 4], 1, 0.2)]
+
+
+def _step_inputs(rng, i):
+    sizes, B, lr = _STEP_SETUPS[i]
+    return {
+        "sizes": sizes,
+        "seed": int(rng.integers(1 << 30)),
+        "X": rng.normal(size=(B, sizes[0])),
+        "y": rng.integers(0, sizes[-1], size=B),
+        "lr": lr,
+    }
+
+
+def _fresh_model(sizes, seed, X_stale, y_stale, cls=Sequential):
+    """mlp(sizes) whose grads already hold the gradients of another batch (a previous step)."""
+    model = cls(mlp(sizes, activation="tanh", rng=seed).layers)
+    for layer in model.layers:
+        for p in layer.params.values():
+            p += 0.1  # non-zero biases too
+    _, dscores = softmax_cross_entropy(model.forward(X_stale), y_stale)
+    model.backward(dscores)
+    for layer in model.layers:
+        layer.cache = None
+    if cls is _LoggedModel:
+        model.log.clear()
+    return model
+
+
+@exercise("ch4.train_step", points=2, title="One training step from nnlib parts", reference=train_step)
+def check_train_step(answer, t):
+    fn = t.require_callable()
+    for case in t.cases(_step_inputs, n=len(_STEP_SETUPS)):
+        sizes, seed, X, y, lr = case.args
+        stale_rng = np.random.default_rng(seed + 1)
+        X_stale = stale_rng.normal(size=X.shape)
+        y_stale = stale_rng.integers(0, sizes[-1], size=len(y))
+        ref_model = _fresh_model(sizes, seed, X_stale, y_stale)
+        before = {k: v.copy() for k, v in ref_model.params.items()}
+        stale = {k: v.copy() for k, v in ref_model.grads.items()}
+        loss_ref = t.exercise.reference(ref_model, X.copy(), y.copy(), lr)
+        fresh = {k: v.copy() for k, v in ref_model.grads.items()}
+
+        model = _fresh_model(sizes, seed, X_stale, y_stale, cls=_LoggedModel)
+        loss = t.call(fn, model, X, y, lr)
+        log = model.log
+        got = np.concatenate([v.ravel() for v in model.params.values()])
+        ref = np.concatenate([v.ravel() for v in ref_model.params.values()])
+        start = np.concatenate([v.ravel() for v in before.values()])
+        g_stale = np.concatenate([v.ravel() for v in stale.values()])
+        g_fresh = np.concatenate([v.ravel() for v in fresh.values()])
+
+        if "backward" not in log:
+            t.fail("model.backward was never called: without it the gradients are not computed for this batch.")
+        if "forward" not in log or log.index("forward") > log.index("backward"):
+            t.fail("model.backward ran before model.forward: backward reads what forward stored, so forward first.")
+        if np.allclose(got, start, rtol=0, atol=1e-15) and "zero_grad" in log and log.index("zero_grad") > log.index(
+            "backward"
+        ):
+            t.fail(
+                "zero_grad() was called after backward, so it erased the gradients before the update; "
+                "call it before backward."
+            )
+        t.compare(
+            got,
+            ref,
+            "the updated parameters",
+            mistakes=[
+                d.Mistake(
+                    start,
+                    "the parameters did not change. Update the model's arrays in place "
+                    "(p -= lr * g, or an optimiser's step); p = p - lr * g only rebinds a local name.",
+                ),
+                d.Mistake(
+                    start - lr * g_stale,
+                    "the update used the gradients left over from the previous batch: it ran before "
+                    "backward. The order is forward, loss, zero_grad, backward, then update.",
+                ),
+                d.Mistake(start + lr * g_fresh, "the parameters moved uphill: subtract lr * gradient."),
+                d.Mistake(start - g_fresh, "the learning rate lr is not used: the step is p -= lr * g."),
+                d.Mistake(
+                    start - 2 * lr * g_fresh,
+                    "the update was applied twice (for example both by hand and with an optimiser).",
+                ),
+            ],
+            hint="forward, softmax_cross_entropy, zero_grad, backward, then p -= lr * g for every parameter.",
+        )
+        if "zero_grad" not in log:
+            t.fail(
+                "the parameters are right, but model.zero_grad() was never called. In nnlib backward "
+                "overwrites the gradients, so it makes no difference here; in libraries whose backward "
+                "adds to the stored gradients (PyTorch) every step would also carry the previous "
+                "batch's gradient. Call zero_grad() before backward."
+            )
+        t.compare(
+            loss,
+            loss_ref,
+            "the returned loss",
+            mistakes=[
+                d.Mistake(
+                    softmax_cross_entropy(ref_model.forward(X), y)[0],
+                    "the returned loss was computed after the update; return the loss of the forward "
+                    "pass that the gradients came from.",
+                )
+            ],
+            hint="return the loss that softmax_cross_entropy gave for this batch.",
+        )
+
+
+@check_train_step.wrong_answer(expect="previous batch")
+def _ts_update_first(model, X, y, lr):
+    """Updates with the stored gradients, then runs backward."""
+    for name, p in model.params.items():
+        p -= lr * model.grads[name]
+    loss, dscores = softmax_cross_entropy(model.forward(X), y)
+    model.zero_grad()
+    model.backward(dscores)
+    return loss
+
+
+@check_train_step.wrong_answer(expect="zero_grad() was never called")
+def _ts_no_zero_grad(model, X, y, lr):
+    """Forgets zero_grad."""
+    loss, dscores = softmax_cross_entropy(model.forward(X), y)
+    model.backward(dscores)
+    for name, p in model.params.items():
+        p -= lr * model.grads[name]
+    return loss
+
+
+@check_train_step.wrong_answer(expect="did not change")
+def _ts_rebind(model, X, y, lr):
+    """p = p - lr * g, which changes nothing."""
+    loss, dscores = softmax_cross_entropy(model.forward(X), y)
+    model.zero_grad()
+    model.backward(dscores)
+    for name, p in model.params.items():
+        p = p - lr * model.grads[name]  # the mistake being catalogued: rebinds p, the model is unchanged
+    return loss
+
+
+@check_train_step.wrong_answer(expect="uphill")
+def _ts_uphill(model, X, y, lr):
+    """Adds the gradient."""
+    loss, dscores = softmax_cross_entropy(model.forward(X), y)
+    model.zero_grad()
+    model.backward(dscores)
+    for name, p in model.params.items():
+        p += lr * model.grads[name]
+    return loss
+
+
+@check_train_step.wrong_answer(expect="erased the gradients")
+def _ts_zero_after(model, X, y, lr):
+    """zero_grad between backward and the update."""
+    loss, dscores = softmax_cross_entropy(model.forward(X), y)
+    model.backward(dscores)
+    model.zero_grad()
+    for name, p in model.params.items():
+        p -= lr * model.grads[name]
+    return loss
+
+
+@check_train_step.wrong_answer(expect="after the update")
+def _ts_loss_after(model, X, y, lr):
+    """Returns the loss recomputed after the step."""
+    _, dscores = softmax_cross_entropy(model.forward(X), y)
+    model.zero_grad()
+    model.backward(dscores)
+    for name, p in model.params.items():
+        p -= lr * model.grads[name]
+    return softmax_cross_entropy(model.forward(X), y)[0]
+
+
+# --- ch4.cache_bytes ---------------------------------------------------------------------
+
+
+def cache_bytes(sizes, B, itemsize=8):
+    """Reference: bytes of mlp(sizes).cache_nbytes() after a forward pass on a batch of B."""
+    linear_inputs = sum(sizes[:-1])  # each Linear keeps its input (B, n_in)
+    activations = 2 * sum(sizes[1:-1])  # each hidden activation keeps z and a (B, n)
+    return itemsize * B * (linear_inputs + activations)
+
+
+_CACHE_SETUPS = [([64, 128, 64, 10], 64, 8), ([10, 20, 5], 3, 8), ([784, 256, 256, 256, 10], 128, 4), ([7, 3], 5, 8)]
+
+
+def _cache_inputs(rng, i):
+    sizes, B, itemsize = _CACHE_SETUPS[i]
+    return {"sizes": list(sizes), "B": B, "itemsize": itemsize}
+
+
+@exercise("ch4.cache_bytes", points=1, title="Predict the memory of the forward cache", reference=cache_bytes)
+def check_cache_bytes(answer, t):
+    fn = t.require_callable()
+    for case in t.cases(_cache_inputs, n=len(_CACHE_SETUPS)):
+        sizes, B, itemsize = case.args
+        ref = t.reference(sizes, B, itemsize)
+        got = t.call(fn, sizes, B, itemsize)
+        n_params = sum(n_out * (n_in + 1) for n_in, n_out in zip(sizes[:-1], sizes[1:], strict=True))
+        hidden = sum(sizes[1:-1])
+        mistakes = [
+            d.Mistake(ref / itemsize, "you counted numbers, not bytes: multiply by itemsize (8 for float64)."),
+            d.Mistake(ref / B, "the batch size is missing: every cached array has one row per sample."),
+            d.Mistake(
+                ref + itemsize * B * sizes[-1],
+                "a Linear layer keeps its input, not its output: the logits are not cached.",
+            ),
+            d.Mistake(ref + itemsize * n_params, "the cache holds activations only; the weights are not part of it."),
+        ]
+        if hidden:
+            mistakes += [
+                d.Mistake(
+                    itemsize * B * sum(sizes[:-1]),
+                    "only the Linear layers' inputs are counted; every hidden activation also keeps "
+                    "its input z and its output a.",
+                ),
+                d.Mistake(
+                    ref - itemsize * B * hidden,
+                    "each hidden activation keeps two arrays, z and a (and the next Linear keeps a again); "
+                    "you counted one.",
+                ),
+            ]
+        t.compare(
+            got,
+            ref,
+            "the number of bytes",
+            mistakes=mistakes,
+            hint="itemsize * B * (sum of every Linear's input width + 2 * sum of the hidden widths).",
+        )
+
+
+def _measured(sizes, B, itemsize):
+    dtype = np.float64 if itemsize == 8 else np.float32
+    model = mlp(sizes, activation="relu", rng=0, dtype=dtype)
+    model.forward(np.zeros((B, sizes[0]), dtype=dtype))
+    return model.cache_nbytes()
+
+
+@check_cache_bytes.wrong_answer(expect="not bytes")
+def _cb_numbers(sizes, B, itemsize=8):
+    """Counts entries instead of bytes."""
+    return B * (sum(sizes[:-1]) + 2 * sum(sizes[1:-1]))
+
+
+@check_cache_bytes.wrong_answer(expect="batch size is missing")
+def _cb_no_batch(sizes, B, itemsize=8):
+    """Forgets B."""
+    return itemsize * (sum(sizes[:-1]) + 2 * sum(sizes[1:-1]))
+
+
+@check_cache_bytes.wrong_answer(expect="only the Linear")
+def _cb_linear_only(sizes, B, itemsize=8):
+    """Only the Linear inputs."""
+    return itemsize * B * sum(sizes[:-1])
+
+
+@check_cache_bytes.wrong_answer(expect="you counted one")
+def _cb_activation_once(sizes, B, itemsize=8):
+    """One array per activation."""
+    return itemsize * B * (sum(sizes[:-1]) + sum(sizes[1:-1]))
+
+
+@check_cache_bytes.wrong_answer(expect="weights are not part")
+def _cb_params(sizes, B, itemsize=8):
+    """Adds the parameters."""
+    n_params = sum(n_out * (n_in + 1) for n_in, n_out in zip(sizes[:-1], sizes[1:], strict=True))
+    return itemsize * (B * (sum(sizes[:-1]) + 2 * sum(sizes[1:-1])) + n_params)

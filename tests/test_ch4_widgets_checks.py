@@ -1,0 +1,159 @@
+"""Chapter 4: the training-curve widget, its static animation, and the exercise checks."""
+
+import statistics
+import time
+
+import matplotlib
+import numpy as np
+import pytest
+from threadpoolctl import threadpool_limits
+
+matplotlib.use("Agg")
+
+from nnlib.checks import check, registry  # noqa: E402
+from nnlib.data import load_digits  # noqa: E402
+from nnlib.widgets import ch4 as ch4w  # noqa: E402
+
+
+@pytest.fixture(scope="module")
+def digits():
+    return load_digits()
+
+
+def test_widget_builds_with_its_controls(digits):
+    import ipywidgets as w
+
+    box = ch4w.training_curve_widget(digits, epochs=2)
+    assert isinstance(box, w.VBox) and isinstance(box.output, w.Output)
+    assert box.batch_size.value == 32 and box.lr.value == pytest.approx(0.1)
+    labels = [label for label, _ in box.batch_size.options]
+    assert labels[-1] == f"full batch ({len(digits[0])})" and "4" in labels
+
+
+def test_widget_callback_changes_the_output(digits, monkeypatch):
+    import matplotlib.pyplot as plt
+
+    drawn = []
+    monkeypatch.setattr(plt, "show", lambda *a, **k: drawn.append(plt.gcf().axes[0].get_title()))
+    box = ch4w.training_curve_widget(digits, epochs=2)
+    assert drawn[-1] == "batch size 32, lr 0.1"
+    box.batch_size.value = 128
+    assert drawn[-1] == "batch size 128, lr 0.1"
+    box.lr.value = 1.0
+    assert drawn[-1] == "batch size 128, lr 1"
+    full = len(digits[0])
+    box.batch_size.value = full
+    assert drawn[-1] == f"batch size full batch ({full}), lr 1"
+
+
+def test_widget_reports_divergence_instead_of_plotting_nan(digits, monkeypatch):
+    import nnlib.widgets.ch4 as mod
+    from nnlib.train import TrainingDiverged
+
+    def diverge(*args, **kwargs):
+        raise TrainingDiverged("the loss became nan")
+
+    printed = []
+    monkeypatch.setattr(mod, "train_curve", diverge)
+    monkeypatch.setattr("builtins.print", lambda *a, **k: printed.append(" ".join(map(str, a))))
+    box = ch4w.training_curve_widget(digits, epochs=1)
+    assert box.lr.value == pytest.approx(0.1)
+    assert printed and printed[-1].startswith("Training diverged")
+
+
+def test_widget_callback_is_fast_enough(digits, monkeypatch):
+    import matplotlib.pyplot as plt
+
+    monkeypatch.setattr(plt, "show", lambda *a, **k: plt.close("all"))
+    box = ch4w.training_curve_widget(digits)  # 5 epochs, the chapter's setting
+    times = []
+    with threadpool_limits(1):
+        for value in [64, 32, 128, 32, 64]:
+            start = time.process_time()  # CPU time of this process: not inflated by other jobs on the machine
+            box.batch_size.value = value
+            times.append(time.process_time() - start)
+    # a generous sanity bound; real latency numbers belong in benchmarks
+    assert statistics.median(times) < 1.0
+
+
+def test_train_curve_is_reproducible_and_learns(digits):
+    h1 = ch4w.train_curve(digits, 32, 0.1, epochs=3)
+    h2 = ch4w.train_curve(digits, 32, 0.1, epochs=3)
+    assert h1.loss == h2.loss
+    assert h1.loss[-1] < h1.loss[0]
+    assert h1.val_accuracy[-1] > 0.5
+
+
+def test_train_curve_rejects_bad_arguments(digits):
+    with pytest.raises(ValueError, match="lr"):
+        ch4w.train_curve(digits, 32, -0.1)
+    with pytest.raises(ValueError, match="batch_size"):
+        ch4w.train_curve(digits, 0, 0.1)
+
+
+def test_animation_is_html_with_a_fixed_id(digits):
+    html = ch4w.batch_size_animation(digits, batch_sizes=(64, None), epochs=1)
+    assert "<img" in html and "_ch4_batch_sizes" in html
+    assert html == ch4w.batch_size_animation(digits, batch_sizes=(64, None), epochs=1)
+
+
+# --- exercise checks -------------------------------------------------------------------------
+
+CH4 = {k: v for k, v in registry().items() if k.startswith("ch4.")}
+
+
+def test_chapter_has_at_least_four_exercises():
+    assert set(CH4) >= {"ch4.linear_backward", "ch4.softmax_ce_grad", "ch4.train_step", "ch4.cache_bytes"}
+
+
+@pytest.mark.parametrize("exercise_id", sorted(CH4))
+def test_reference_passes(exercise_id):
+    result = check(exercise_id, CH4[exercise_id].reference)
+    assert result.status == "correct", result.message
+
+
+@pytest.mark.parametrize(
+    "exercise_id, k",
+    [(eid, k) for eid in sorted(CH4) for k in range(len(CH4[eid].wrong_answers))],
+)
+def test_wrong_answers_are_named(exercise_id, k):
+    wrong = CH4[exercise_id].wrong_answers[k]
+    result = check(exercise_id, wrong.answer)
+    assert result.status == "incorrect", (wrong.description, result.message)
+    assert wrong.expect in result.message, (wrong.description, result.message)
+
+
+@pytest.mark.parametrize("exercise_id", sorted(CH4))
+def test_stub_is_not_attempted(exercise_id):
+    def stub(*args):
+        raise NotImplementedError
+
+    assert check(exercise_id, stub).status == "not attempted"
+
+
+@pytest.mark.parametrize("exercise_id", sorted(CH4))
+@pytest.mark.parametrize("junk", [None, 3, "text", lambda *a: None, lambda *a: "x", lambda *a: (1, 2)])
+def test_junk_never_raises(exercise_id, junk):
+    result = check(exercise_id, junk)
+    assert result.status in ("incorrect", "error")
+
+
+def test_cache_bytes_reference_equals_nnlib_measurement():
+    from nnlib import mlp
+    from nnlib.checks.ch4 import cache_bytes
+
+    for sizes, B, dtype in [([64, 128, 64, 10], 64, np.float64), ([10, 3], 5, np.float64), ([9, 7, 7, 2], 3, np.float32)]:
+        model = mlp(sizes, rng=0, dtype=dtype)
+        model.forward(np.zeros((B, sizes[0]), dtype=dtype))
+        assert cache_bytes(sizes, B, np.dtype(dtype).itemsize) == model.cache_nbytes()
+
+
+def test_train_step_check_does_not_let_learner_code_touch_the_reference_model():
+    # the learner's model is its own object: a function that wrecks its argument cannot pass
+    def wreck(model, X, y, lr):
+        for p in model.params.values():
+            p[...] = 0.0
+        return 0.0
+
+    result = check("ch4.train_step", wreck)
+    assert result.status == "incorrect"
