@@ -102,13 +102,16 @@ def quadratic_bowl(H, c=None, name="quadratic bowl", window=None) -> Objective:
         x = np.asarray(x, dtype=float)
         return x - c.reshape((d,) + (1,) * (x.ndim - 1))
 
+    def H_times(u):
+        # H u for one point (d,) or for every point of a stack (d, ...)
+        return H @ u if u.ndim == 1 else np.tensordot(H, u, axes=1)
+
     def f(x):
         u = shifted(x)
-        Hu = np.tensordot(H, u, axes=1)
-        return 0.5 * np.sum(u * Hu, axis=0)
+        return 0.5 * np.sum(u * H_times(u), axis=0)
 
     def grad(x):
-        return np.tensordot(H, shifted(x), axes=1)
+        return H_times(shifted(x))
 
     if window is None:
         window = tuple((ci - 3.0, ci + 3.0) for ci in c) if d == 2 else ((c[0] - 3.0, c[0] + 3.0),)

@@ -85,9 +85,8 @@ class _Blitter:
         self.canvas.restore_region(self.backgrounds[self.key])
         for artist in self.animated:
             self.fig.draw_artist(artist)
-        rgba = np.asarray(self.canvas.buffer_rgba())
         buf = io.BytesIO()
-        Image.fromarray(rgba[..., :3]).save(buf, format="png", compress_level=6)
+        Image.fromarray(np.asarray(self.canvas.buffer_rgba())).save(buf, format="png", compress_level=1)
         return buf.getvalue()
 
 
