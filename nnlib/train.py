@@ -53,6 +53,24 @@ def evaluate(model, X, y, loss_fn=softmax_cross_entropy):
     return loss, acc
 
 
+def _nnlib_layers_only(model):
+    """True for a ``Linear``, or a ``Sequential`` built only from :mod:`nnlib.layers` classes.
+
+    Those accept ``backward(dout, need_dx=False)`` and overwrite (never add to) their
+    gradients; anything else gets the general ``zero_grad(); backward(dout)``.
+    """
+    if type(model) is Linear:
+        return True
+    if type(model) is not Sequential:
+        return False
+    for layer in model.layers:
+        if type(layer).__module__ != Sequential.__module__:
+            return False
+        if type(layer) is Sequential and not _nnlib_layers_only(layer):
+            return False
+    return True
+
+
 def train_step(model, X, y, loss_fn, optimizer):
     """One forward/backward/update on a batch; returns the batch loss."""
     scores = model.forward(X)
@@ -65,12 +83,14 @@ def train_step(model, X, y, loss_fn, optimizer):
             f"(lr={optimizer.lr}) is probably too large - try a smaller one, e.g. {optimizer.lr / 10:g}; "
             "also check the inputs are scaled."
         )
-    model.zero_grad()
-    if isinstance(model, Linear | Sequential):
-        # Training reads only the parameter gradients: the gradient with respect to the
-        # data, dX of the first layer, would cost as much as that layer's forward pass.
+    if _nnlib_layers_only(model):
+        # nnlib's layers *write* their gradients in backward (never add to them), so no
+        # zero_grad() first. And training reads only the parameter gradients: dX of the
+        # first layer, the gradient with respect to the data, would cost as much as that
+        # layer's forward pass.
         model.backward(dscores, need_dx=False)
     else:
+        model.zero_grad()
         model.backward(dscores)
     optimizer.step(model.params, model.grads)
     return loss
