@@ -62,3 +62,10 @@ def test_callback_is_fast():
 def test_static_animation_has_one_frame_per_setting():
     html = ch5.depth_explorer_animation([("sigmoid", "xavier"), ("relu", "he")], depth=4, width=16, dpi=30)
     assert "<script" in html and html.count("data:image/png;base64") == 2
+    assert "_anim_imgch5_depth_explorer" in html
+
+
+def test_static_animation_is_deterministic():
+    args = ([("tanh", "large")],)
+    kwargs = {"depth": 3, "width": 8, "dpi": 20}
+    assert ch5.depth_explorer_animation(*args, **kwargs) == ch5.depth_explorer_animation(*args, **kwargs)

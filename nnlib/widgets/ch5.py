@@ -184,11 +184,15 @@ def build_depth_explorer(depth=10, activation="sigmoid", init="xavier", width=64
     return box
 
 
-def depth_explorer_animation(settings, depth=10, width=64, seed=0, dpi=60):
+def depth_explorer_animation(settings, depth=10, width=64, seed=0, dpi=60, element_id="ch5_depth_explorer"):
     """The static-site version: one frame per ``(activation, init)`` in ``settings``.
 
     Returns the HTML of a matplotlib JavaScript animation (``to_jshtml``) with a slider.
+    matplotlib names the animation's HTML elements with a random id; it is replaced by
+    ``element_id`` so that the same input always gives the same HTML.
     """
+    import re
+
     from matplotlib import animation
 
     fig = Figure(figsize=(7.5, 4.2), dpi=dpi)
@@ -200,4 +204,6 @@ def depth_explorer_animation(settings, depth=10, width=64, seed=0, dpi=60):
         return []
 
     anim = animation.FuncAnimation(fig, show, frames=len(frames), interval=1500, blit=False)
-    return anim.to_jshtml(default_mode="once")
+    html = anim.to_jshtml(default_mode="once")
+    random_id = re.search(r"_anim_img([0-9a-f]{32})", html).group(1)
+    return html.replace(random_id, element_id)
