@@ -53,6 +53,7 @@ def venv_bin(repo: Path, name: str) -> str:
 
 def nbval_suite(repo: Path, timeout=1800):
     """Time ``pytest --nbval chapters/`` once on a fresh copy."""
+    repo = Path(repo).resolve()
     with repo_copy(repo) as book:
         cmd = [venv_bin(repo, "pytest"), "--nbval", "chapters/", "-p", "no:cacheprovider", "-q"]
         if (book / SANITIZE).exists():  # the project's own output sanitiser, as `make test` uses it
@@ -62,6 +63,7 @@ def nbval_suite(repo: Path, timeout=1800):
 
 def site_builds(repo: Path, timeout=1800):
     """Time a clean ``jupyter-book build .`` on a fresh copy, then the same command again (cached)."""
+    repo = Path(repo).resolve()
     with repo_copy(repo) as book:
         cmd = [venv_bin(repo, "jupyter-book"), "build", "."]
         clean = _run(cmd, book, timeout)
