@@ -25,8 +25,8 @@ __all__ = ["graph_layout", "draw_graph", "backward_animation", "backward_animati
 OP_SYMBOLS = {"+": "+", "-": "\u2212", "*": "\u00d7", "/": "\u00f7", "neg": "\u2212x",
               "exp": "exp", "log": "log", "tanh": "tanh", "sigmoid": "\u03c3", "relu": "ReLU"}
 
-_BOX_W, _BOX_H, _R = 1.5, 0.78, 0.3  # box width/height and circle radius, in data units
-_COL_DX, _ROW_DY = 1.35, 1.1  # spacing of columns and rows
+_BOX_W, _BOX_H, _R = 1.3, 0.78, 0.27 # box width/height and circle radius, in data units
+_COL_DX, _ROW_DY = 1.05, 1.0  # spacing of columns and rows
 
 _DONE, _ACTIVE, _WAIT, _LEAF = "#cfe8cf", "#ffd27f", "#f2f2f2", "#dbe8f6"
 
@@ -108,7 +108,7 @@ def _draw(ax, layout, grads=None, status=None, show_grad=True, names=None):
             for c in n.children:
                 cx, cy = box[id(c)]
                 # An arrow that skips a column would cross the boxes in between: bend it around them.
-                rad = 0.0 if ox - cx < 2.5 * _COL_DX else (-0.25 if cy >= oy else 0.25)
+                rad = 0.0 if ox - cx < 2.5 * _COL_DX else (-0.35 if cy >= oy else 0.35)
                 _arrow(ax, (cx + _BOX_W / 2, cy), (ox - _R, oy), color="#c0392b" if active else "#555555",
                        lw=1.8 if active else 1.0, rad=rad)
             _arrow(ax, (ox + _R, oy), (bx - _BOX_W / 2, by))
@@ -131,11 +131,12 @@ def _draw(ax, layout, grads=None, status=None, show_grad=True, names=None):
     ax.set_ylim(min(ys) - _BOX_H / 2 - 0.1, max(ys) + _BOX_H / 2 + 0.1)
 
 
-def _figsize(layout, scale=0.75):
+def _figsize(layout, scale=0.75, title=False):
+    """Inches for a figure that shows the layout at ``scale`` inches per data unit."""
     xs = [p[0] for p in layout["box"].values()]
     ys = [p[1] for p in layout["box"].values()]
-    w = (max(xs) - min(xs) + _BOX_W + 0.2) * scale
-    h = (max(ys) - min(ys) + _BOX_H + 0.2) * scale
+    w = (max(xs) - min(xs) + _BOX_W + 0.2) * scale / 0.98
+    h = (max(ys) - min(ys) + _BOX_H + 0.2) * scale / (0.87 if title else 0.98)
     return (max(w, 2.5), max(h, 1.2))
 
 
@@ -149,7 +150,8 @@ def draw_graph(root: Value, ax=None, show_grad: bool = True, title: str | None =
     _check_root(root)
     layout = graph_layout(root)
     if ax is None:
-        fig, ax = plt.subplots(figsize=_figsize(layout))
+        fig, ax = plt.subplots(figsize=_figsize(layout, title=bool(title)))
+        fig.subplots_adjust(left=0.01, right=0.99, bottom=0.01, top=0.88 if title else 0.99)
     else:
         fig = ax.figure
     _draw(ax, layout, show_grad=show_grad)
@@ -158,7 +160,7 @@ def draw_graph(root: Value, ax=None, show_grad: bool = True, title: str | None =
     return fig
 
 
-def backward_animation(root: Value, interval: int = 1000, dpi: int = 64):
+def backward_animation(root: Value, interval: int = 1000, dpi: int = 88):
     """A matplotlib animation of the backward pass of ``root``, one frame per node.
 
     Frame 0 shows the forward pass (values known, gradients "?"). Each later frame
@@ -184,7 +186,8 @@ def backward_animation(root: Value, interval: int = 1000, dpi: int = 64):
         name = node.label or _symbol(node.op)
         what = "passes its gradient to its inputs" if node.children else "is a leaf: its gradient is final"
         frames.append((grads, status, f"step {k}/{len(nodes)}: {name} {what}"))
-    fig, ax = plt.subplots(figsize=_figsize(layout), dpi=dpi)
+    fig, ax = plt.subplots(figsize=_figsize(layout, title=True), dpi=dpi)
+    fig.subplots_adjust(left=0.01, right=0.99, bottom=0.01, top=0.88)
 
     def update(i):
         grads, status, caption = frames[i]
@@ -197,7 +200,7 @@ def backward_animation(root: Value, interval: int = 1000, dpi: int = 64):
     return anim
 
 
-def backward_animation_html(root: Value, name: str = "backward", interval: int = 1000, dpi: int = 64) -> str:
+def backward_animation_html(root: Value, name: str = "backward", interval: int = 1000, dpi: int = 88) -> str:
     """The HTML (slider and play buttons, no kernel needed) of :func:`backward_animation`.
 
     ``matplotlib``'s ``to_jshtml`` names its elements with random ids; they are replaced
