@@ -2,9 +2,10 @@
 
     python -m nnlib.student SRC_DIR OUT_DIR        (``make student``)
 
-For every ``SRC_DIR/*.ipynb``: removes each solution span - the markdown cell that
-opens ``{solution-start}``, every cell after it, through the markdown cell holding
-``{solution-end}`` - clears all outputs, and writes the result to ``OUT_DIR``. The
+For every ``SRC_DIR/*.ipynb``: removes each solution span - from the
+``{solution-start}`` directive (and whatever follows it in its markdown cell), every
+cell after it, through the ``{solution-end}`` directive (and whatever precedes it in
+its cell) - clears all outputs, and writes the result to ``OUT_DIR``. The
 exercise prompts, stubs and check cells stay, so every check in a fresh student
 notebook reports "not attempted yet".
 
@@ -56,40 +57,73 @@ class Outcome:
 # --- transforming one notebook --------------------------------------------------------------
 
 
-def solution_spans(nb) -> list[tuple[int, int]]:
-    """``(first, last)`` cell indices (inclusive) of every solution span, in order.
+def split_directive_cells(cells) -> list:
+    """Copies of ``cells`` in which every solution directive sits in a markdown cell of its own.
 
-    Raises :class:`AuthoringError` for an unclosed, unopened or nested span, or a
-    directive cell that also holds other text (which removing it would lose).
+    Text before a ``{solution-start}`` in the same cell stays outside the solution, text
+    after it is part of the solution (and likewise around ``{solution-end}``), exactly
+    as the rendered book reads. Raises :class:`AuthoringError` for an unclosed fence.
+    """
+    out = []
+    for i, cell in enumerate(cells):
+        cell = copy.deepcopy(cell)
+        if cell.cell_type != "markdown" or not _DIRECTIVE_OPEN.search(cell.source):
+            out.append(cell)
+            continue
+        blocks = list(_DIRECTIVE_BLOCK.finditer(cell.source))
+        if len(blocks) != len(_DIRECTIVE_OPEN.findall(cell.source)):
+            raise AuthoringError(f"cell {i}: a solution directive is not closed by its fence.")
+        pieces, pos = [], 0
+        for m in blocks:
+            pieces += [cell.source[pos : m.start()], m.group(0)]
+            pos = m.end()
+        pieces.append(cell.source[pos:])
+        pieces = [p.strip("\n") for p in pieces if p.strip()]
+        for k, piece in enumerate(pieces):
+            part = copy.deepcopy(cell)
+            part.source = piece
+            if "id" in part and len(pieces) > 1:
+                part.id = f"{cell.id}-{k}"[:64]
+            out.append(part)
+    return out
+
+
+def solution_spans(cells) -> list[tuple[int, int]]:
+    """``(first, last)`` indices (inclusive) of every solution span in split ``cells``.
+
+    ``cells`` come from :func:`split_directive_cells`. Raises :class:`AuthoringError`
+    for an unclosed, unopened or nested span.
     """
     spans, start = [], None
-    for i, cell in enumerate(nb.cells):
+    for i, cell in enumerate(cells):
         if cell.cell_type != "markdown":
             continue
-        kinds = [m.group("kind") for m in _DIRECTIVE_BLOCK.finditer(cell.source)]
-        if not kinds:
-            if _DIRECTIVE_OPEN.search(cell.source):
-                raise AuthoringError(f"cell {i}: a solution directive is not closed by its fence.")
+        kind = _DIRECTIVE_BLOCK.fullmatch(cell.source.strip())
+        if kind is None:
             continue
-        leftover = _DIRECTIVE_BLOCK.sub("", cell.source).strip()
-        if leftover:
-            raise AuthoringError(
-                f"cell {i}: put the {{solution-{kinds[0]}}} directive in a markdown cell of its "
-                f"own; this cell also holds other text that removing the solution would lose."
-            )
-        for kind in kinds:
-            if kind == "start":
-                if start is not None:
-                    raise AuthoringError(f"cell {i}: solution-start inside the solution opened in cell {start}.")
-                start = i
-            else:
-                if start is None:
-                    raise AuthoringError(f"cell {i}: solution-end without a solution-start.")
-                spans.append((start, i))
-                start = None
+        if kind.group("kind") == "start":
+            if start is not None:
+                raise AuthoringError(f"{_where(cells, i)}: solution-start inside the solution opened before it.")
+            start = i
+        else:
+            if start is None:
+                raise AuthoringError(f"{_where(cells, i)}: solution-end without a solution-start.")
+            spans.append((start, i))
+            start = None
     if start is not None:
-        raise AuthoringError(f"cell {start}: solution-start is never closed by solution-end.")
+        raise AuthoringError(f"{_where(cells, start)}: solution-start is never closed by solution-end.")
     return spans
+
+
+def solution_cells(nb) -> list:
+    """The cells (pieces of cells) that a student notebook leaves out."""
+    cells = split_directive_cells(nb.cells)
+    return [cells[i] for first, last in solution_spans(cells) for i in range(first, last + 1)]
+
+
+def _where(cells, i) -> str:
+    text = " ".join(cells[i].source.split())[:60]
+    return f"the markdown cell starting {text!r}"
 
 
 def exercise_ids_in(nb) -> list[str]:
@@ -105,10 +139,10 @@ def exercise_ids_in(nb) -> list[str]:
 
 def make_student_notebook(nb, source_name: str = ""):
     """A copy of ``nb`` without solution spans and outputs, with generation metadata."""
-    spans = solution_spans(nb)
-    drop = {i for first, last in spans for i in range(first, last + 1)}
+    cells = split_directive_cells(nb.cells)
+    drop = {i for first, last in solution_spans(cells) for i in range(first, last + 1)}
     out = copy.deepcopy(nb)
-    out.cells = [c for i, c in enumerate(out.cells) if i not in drop]
+    out.cells = [c for i, c in enumerate(cells) if i not in drop]
     for cell in out.cells:
         if cell.cell_type == "code":
             cell.outputs = []
