@@ -149,6 +149,7 @@ def float32_audit(batch=4, seed=0):
         seen[f"backward {i} {type(model.layers[i]).__name__} dX"] = d.dtype.name
     for name, g in model.grads.items():
         seen[f"grad {name}"] = g.dtype.name
+    _audit_other_layers_and_losses(seen, seed)
     for opt in (nnlib.SGD(0.1), nnlib.Momentum(0.1), nnlib.AdaGrad(0.1), nnlib.Adam(0.01)):
         m = nnlib.mlp(SIZES, dtype=np.float32, rng=seed)
         train_step(m, X, y, softmax_cross_entropy, opt)
@@ -157,3 +158,29 @@ def float32_audit(batch=4, seed=0):
         dts |= {s.dtype.name for slots in opt.state.values() for s in slots.values()}
         seen[f"{type(opt).__name__} params and state"] = "/".join(sorted(dts))
     return seen
+
+
+def _audit_other_layers_and_losses(seen, seed):
+    """Every activation layer, the Softmax layer and the other losses, on float32 input."""
+    from nnlib.layers import ACTIVATION_LAYERS, Softmax
+    from nnlib.losses import binary_cross_entropy_with_logits, l2_penalty, mse
+
+    rng = np.random.default_rng(seed)
+    X = rng.standard_normal((6, 5)).astype(np.float32)
+    y = rng.integers(0, 3, 6)
+    for act in ACTIVATION_LAYERS:
+        model = nnlib.mlp([5, 4, 3], activation=act, dtype=np.float32, rng=seed)
+        scores = model.forward(X)
+        _, d = softmax_cross_entropy(scores, y)
+        dX = model.backward(d)
+        grads = {g.dtype.name for g in model.grads.values()}
+        seen[f"mlp with {act}: scores / dX / grads"] = "/".join(sorted({scores.dtype.name, dX.dtype.name} | grads))
+    soft = Softmax()
+    out = soft.forward(X)
+    seen["Softmax layer forward / backward"] = "/".join(sorted({out.dtype.name, soft.backward(out).dtype.name}))
+    _, d = mse(X, X[::-1])
+    seen["mse gradient"] = d.dtype.name
+    _, d = binary_cross_entropy_with_logits(X, (X > 0).astype(np.float32))
+    seen["binary cross-entropy gradient"] = d.dtype.name
+    _, g = l2_penalty({"W": X}, 0.1)
+    seen["l2 penalty gradient"] = g["W"].dtype.name
