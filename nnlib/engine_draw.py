@@ -93,8 +93,23 @@ def _fmt(v: float) -> str:
     return f"{v:.4g}" if abs(v) >= 1e-4 or v == 0 else f"{v:.1e}"
 
 
+def _box_text(node: Value, grad, show_grad: bool = True, name: str | None = None) -> str:
+    """The text in a variable's box: its label, its value and (if shown) its gradient or '?'."""
+    name = name or node.label
+    lines = [name] if name else []
+    lines.append(f"val {_fmt(node.data)}")
+    if show_grad:
+        lines.append("grad ?" if grad is None else f"grad {_fmt(grad)}")
+    return "\n".join(lines)
+
+
 def _draw(ax, layout, grads=None, status=None, show_grad=True, names=None):
-    """Draw one frame. ``grads``: {id: grad or None}; ``status``: {id: 'done'|'active'|'wait'}."""
+    """Draw one frame; return the box texts in node order (so a caller can update just the numbers).
+
+    ``grads``: {id: grad or None} (default: each node's ``grad``); ``status``:
+    {id: 'done'|'active'|'wait'} colours the boxes of an animation frame.
+    """
+    texts = []
     ax.clear()
     ax.set_axis_off()
     ax.set_aspect("equal")
@@ -118,17 +133,14 @@ def _draw(ax, layout, grads=None, status=None, show_grad=True, names=None):
         face = {"done": _DONE, "active": _ACTIVE, "wait": _WAIT}.get(status.get(id(n)), _LEAF)
         ax.add_patch(FancyBboxPatch((bx - _BOX_W / 2, by - _BOX_H / 2), _BOX_W, _BOX_H,
                                     boxstyle="round,pad=0.02", facecolor=face, edgecolor="#333333", lw=1.0, zorder=2))
-        name = (names or {}).get(id(n)) or n.label
-        lines = [name] if name else []
-        lines.append(f"val {_fmt(n.data)}")
-        if show_grad:
-            g = n.grad if grads is None else grads.get(id(n))
-            lines.append("grad ?" if g is None else f"grad {_fmt(g)}")
-        ax.text(bx, by, "\n".join(lines), ha="center", va="center", fontsize=8, family="monospace", zorder=3)
+        g = n.grad if grads is None else grads.get(id(n))
+        text = _box_text(n, g, show_grad, (names or {}).get(id(n)))
+        texts.append(ax.text(bx, by, text, ha="center", va="center", fontsize=8, family="monospace", zorder=3))
     xs = [p[0] for p in box.values()]
     ys = [p[1] for p in box.values()]
     ax.set_xlim(min(xs) - _BOX_W / 2 - 0.1, max(xs) + _BOX_W / 2 + 0.1)
     ax.set_ylim(min(ys) - _BOX_H / 2 - 0.1, max(ys) + _BOX_H / 2 + 0.1)
+    return texts
 
 
 def _figsize(layout, scale=0.75, title=False):

@@ -22,7 +22,7 @@ import ipywidgets as widgets
 from matplotlib.figure import Figure
 
 from ..engine import Value
-from ..engine_draw import _draw, _figsize, graph_layout
+from ..engine_draw import _box_text, _draw, _figsize, graph_layout
 
 FROZEN_NOTE = "This control is frozen on the website; run `make lab` to make it live."
 
@@ -118,11 +118,12 @@ def graph_explorer(x: float = 1.5, y: float = -0.5, expression: str = "f = (x + 
     y_slider = widgets.FloatSlider(value=y, min=-2.0, max=2.0, step=0.1, description="y", style=style)
     readout = widgets.HTML()
     out = widgets.Output()
-    fig = Figure(figsize=(6, 2), dpi=80)
+    fig = Figure(figsize=(6, 2), dpi=96)
     ax = fig.add_axes((0.01, 0.01, 0.98, 0.98))
 
     panel = _Panel([widgets.HBox([choice]), widgets.HBox([x_slider, y_slider]), out, readout], "graph explorer")
     panel.figure, panel.output, panel.readout, panel.result = fig, out, readout, None
+    drawn = {"expression": None, "texts": []}  # the graph's shape depends only on the expression
 
     def update(change=None):
         try:
@@ -132,9 +133,15 @@ def graph_explorer(x: float = 1.5, y: float = -0.5, expression: str = "f = (x + 
             out.outputs = ()
             readout.value = f"<b>Not defined here:</b> {err}"
             return
-        layout = graph_layout(res["f"])
-        fig.set_size_inches(*_figsize(layout))
-        _draw(ax, layout)
+        nodes = res["f"].topological_order()  # same order for the same expression
+        if drawn["expression"] != choice.value or len(drawn["texts"]) != len(nodes):
+            layout = graph_layout(res["f"])
+            fig.set_size_inches(*_figsize(layout))
+            drawn["texts"] = _draw(ax, layout)
+            drawn["expression"] = choice.value
+        else:  # only the numbers change: update the box texts, keep every shape
+            for text, node in zip(drawn["texts"], nodes, strict=True):
+                text.set_text(_box_text(node, node.grad))
         panel.result = res
         readout.value = (
             f"engine: \u2202f/\u2202x = {res['dx']:.6f}, \u2202f/\u2202y = {res['dy']:.6f} &nbsp; | &nbsp; "
