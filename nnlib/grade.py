@@ -293,7 +293,7 @@ def _best_results(entries: list[dict], expected: dict[str, float]) -> dict[str, 
     """
     best: dict[str, dict] = {}
     for entry in entries:
-        exercise_id = entry["exercise"]
+        exercise_id = entry.get("exercise")
         if exercise_id not in expected:
             continue
         status = entry.get("status") if isinstance(entry.get("status"), str) else "error"
