@@ -84,3 +84,4 @@ def test_animation_html_is_reproducible_and_has_controls():
     assert html == ch1.lr_animation_html(n_frames=3, dpi=30)
     assert html.count("data:image/png;base64") == 4  # frames 0..3
     assert 'id="_anim_sliderch1lr0"' in html and "new Animation" in html  # slider + play controls
+    assert "http://" not in html and "https://" not in html  # nothing fetched from other hosts

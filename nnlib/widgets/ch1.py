@@ -282,13 +282,14 @@ def _stable_ids(html, name):
     return html
 
 
-def lr_animation_html(lrs=None, curvature=2.0, x0=-0.5, n_frames=25, dpi=55, name="ch1lr"):
+def lr_animation_html(lrs=None, curvature=2.0, x0=-0.5, n_frames=25, dpi=70, name="ch1lr"):
     r"""Animated gradient descent on :math:`f(x) = \tfrac a2 (x - 3)^2` for several learning rates.
 
     One panel per learning rate (default: too small, good, oscillating and divergent
     relative to the threshold :math:`2/a`); frame ``k`` shows the first ``k`` steps.
     Returns the HTML of ``matplotlib``'s ``to_jshtml`` (slider and play buttons, no
-    kernel needed) with its element ids made reproducible.
+    kernel needed) with its element ids made reproducible and without its link to a
+    stylesheet on another host.
     """
     from matplotlib import animation
 
@@ -327,4 +328,7 @@ def lr_animation_html(lrs=None, curvature=2.0, x0=-0.5, n_frames=25, dpi=55, nam
 
     anim = animation.FuncAnimation(fig, draw, frames=n_frames + 1, interval=400, blit=False)
     html = anim.to_jshtml(default_mode="once")
+    # The page must request nothing from other hosts: drop the CDN icon stylesheet (the
+    # site's theme already provides the icon font the buttons use).
+    html = re.sub(r"<link[^>]*font-awesome[^>]*>", "", html)
     return _stable_ids(html, name)
