@@ -247,7 +247,7 @@ def main(argv=None):
         import widget_latency
 
         try:
-            res["widgets"] = widget_latency.measure_in_kernel(REPO, quick=args.quick)
+            res["widgets"] = widget_latency.measure_in_kernel(REPO, quick=args.quick, threads=threads[0])
         except Exception as err:  # a broken chapter module must not cost the other results
             res["widgets"] = f"the kernel run failed: {type(err).__name__}: {err}"
     else:

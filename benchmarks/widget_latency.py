@@ -170,8 +170,14 @@ def run_all(quick=False):
     return report
 
 
-def measure_in_kernel(repo: Path, quick=False, timeout=900):
-    """Run :func:`run_all` in a fresh ``python3`` Jupyter kernel started in ``repo``; return its report."""
+def measure_in_kernel(repo: Path, quick=False, timeout=900, threads=None):
+    """Run :func:`run_all` in a fresh ``python3`` Jupyter kernel started in ``repo``; return its report.
+
+    ``threads`` caps the kernel's BLAS threads (through ``OPENBLAS_NUM_THREADS`` and
+    ``OMP_NUM_THREADS`` in its environment), like the rest of the run.
+    """
+    import os
+
     import nbformat
     from nbclient import NotebookClient
 
@@ -180,7 +186,19 @@ def measure_in_kernel(repo: Path, quick=False, timeout=900):
             f"print({MARK!r} + json.dumps(widget_latency.run_all(quick={quick!r})))")
     nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(code)])
     nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
-    NotebookClient(nb, timeout=timeout, kernel_name="python3", resources={"metadata": {"path": str(repo)}}).execute()
+    saved = {k: os.environ.get(k) for k in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS")}
+    try:
+        if threads:
+            os.environ.update({k: str(threads) for k in saved})
+        client = NotebookClient(nb, timeout=timeout, kernel_name="python3",
+                                resources={"metadata": {"path": str(repo)}})
+        client.execute()
+    finally:
+        for k, v in saved.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
     for out in nb.cells[0].outputs:
         if out.get("output_type") == "stream":
             for line in out.get("text", "").splitlines():
