@@ -50,30 +50,31 @@ def _number(x, name: str) -> float:
 class Value:
     r"""One scalar node of a computational graph.
 
+    ``data`` holds the value computed by the forward pass and ``grad`` holds
+    :math:`\partial y/\partial\,\text{node}` for the output ``y`` of the last
+    ``y.backward()`` (0.0 before any backward pass).
+
+    A new operation follows the same pattern as the built-in ones: compute the value,
+    record the inputs, and leave a closure that adds local derivative times
+    ``out.grad`` to each input's ``grad``::
+
+        def sin(a):
+            out = Value(math.sin(a.data), children=(a,), op="sin")
+            def _backward():                # d(sin a)/da = cos a
+                a.grad += math.cos(a.data) * out.grad
+            out._backward = _backward
+            return out
+
     Parameters
     ----------
     data : real number
         The node's value, stored as a float64 Python ``float``.
     label : str
         A name used by :func:`nnlib.engine_draw.draw_graph` (e.g. ``"x"``).
-    children, op
-        Set by the operations below: the input nodes and the operation's name.
-        A new operation follows the same pattern as the built-in ones::
-
-            def sin(a):
-                out = Value(math.sin(a.data), children=(a,), op="sin")
-                def _backward():                # d(sin a)/da = cos a
-                    a.grad += math.cos(a.data) * out.grad
-                out._backward = _backward
-                return out
-
-    Attributes
-    ----------
-    data : float
-        Value computed by the forward pass.
-    grad : float
-        :math:`\partial y/\partial\,\text{node}` for the output ``y`` of the last
-        ``y.backward()``; 0.0 before any backward pass.
+    children : tuple of Value
+        The inputs of the operation that produced this node (empty for a leaf).
+    op : str
+        The name of that operation (empty for a leaf).
     """
 
     __slots__ = ("data", "grad", "label", "_prev", "_op", "_backward")
