@@ -63,6 +63,7 @@ def test_static_animation_has_one_frame_per_setting():
     html = ch5.depth_explorer_animation([("sigmoid", "xavier"), ("relu", "he")], depth=4, width=16, dpi=30)
     assert "<script" in html and html.count("data:image/png;base64") == 2
     assert "_anim_imgch5_depth_explorer" in html
+    assert "http://" not in html and "https://" not in html  # the site works offline
 
 
 def test_static_animation_is_deterministic():

@@ -189,7 +189,8 @@ def depth_explorer_animation(settings, depth=10, width=64, seed=0, dpi=60, eleme
 
     Returns the HTML of a matplotlib JavaScript animation (``to_jshtml``) with a slider.
     matplotlib names the animation's HTML elements with a random id; it is replaced by
-    ``element_id`` so that the same input always gives the same HTML.
+    ``element_id`` so that the same input always gives the same HTML. Its link to an icon
+    stylesheet on another host is removed: the site must work offline.
     """
     import re
 
@@ -205,5 +206,8 @@ def depth_explorer_animation(settings, depth=10, width=64, seed=0, dpi=60, eleme
 
     anim = animation.FuncAnimation(fig, show, frames=len(frames), interval=1500, blit=False)
     html = anim.to_jshtml(default_mode="once")
+    # The page must request nothing from other hosts: drop the CDN icon stylesheet
+    # (the site's theme provides the icon font the buttons use).
+    html = re.sub(r"<link[^>]*font-awesome[^>]*>", "", html)
     random_id = re.search(r"_anim_img([0-9a-f]{32})", html).group(1)
     return html.replace(random_id, element_id)
