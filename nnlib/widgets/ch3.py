@@ -163,7 +163,7 @@ def _circle(xy, active):
                   lw=1.6 if active else 0.8, zorder=4)
 
 
-def render_step(frames, step, figsize=(8.6, 4.15), dpi=90, fig=None):
+def render_step(frames, step, figsize=(7.4, 3.57), dpi=105, fig=None):
     """PNG bytes of one step, drawn on ``fig`` (a ``matplotlib.figure.Figure``; a new one if None).
 
     Uses the figure directly, not ``pyplot``, so nothing is shown twice in a notebook.
@@ -203,7 +203,7 @@ def backprop_stepper(params=None, x=None, y=None, prerender=True):
     nxt = widgets.Button(description="next ▶", layout=widgets.Layout(width="80px"))
     target = widgets.Dropdown(options=[(f"class {k}", k) for k in range(K)], value=int(y), description="target y")
     output = widgets.Output()
-    fig = Figure(figsize=(8.6, 4.15), dpi=90)
+    fig = Figure(figsize=(7.4, 3.57), dpi=105)
     fig.subplots_adjust(left=0.01, right=0.99, top=0.99, bottom=0.01)
     fig.add_subplot()
     frames_by_target: dict = {}
@@ -237,7 +237,7 @@ def backprop_stepper(params=None, x=None, y=None, prerender=True):
     return box
 
 
-def backprop_animation(params=None, x=None, y=None, dpi=80, interval=1400, name="ch3steps"):
+def backprop_animation(params=None, x=None, y=None, dpi=95, interval=1400, name="ch3steps"):
     """The stepper as a kernel-free animation: HTML with its own slider and buttons (``to_jshtml``).
 
     The random element ids of ``to_jshtml`` are replaced by ``name`` so the output is
@@ -250,7 +250,7 @@ def backprop_animation(params=None, x=None, y=None, dpi=80, interval=1400, name=
     d_params, d_x, d_y = default_network()
     frames = step_frames(d_params if params is None else params, d_x if x is None else x,
                          d_y if y is None else y)
-    fig = Figure(figsize=(8.6, 4.15), dpi=dpi)
+    fig = Figure(figsize=(7.4, 3.57), dpi=dpi)
     fig.subplots_adjust(left=0.01, right=0.99, top=0.99, bottom=0.01)
     ax = fig.add_subplot()
     anim = animation.FuncAnimation(fig, lambda s: draw_step(ax, frames, s), frames=len(STEPS), interval=interval)
