@@ -182,7 +182,11 @@ def _suites(res):
     lines = ["## 5. Notebook suite and site builds", ""]
     if not suites:
         return lines + ["Not run in this report (they take minutes: `benchmarks/run.py --nbval --site`).", ""]
-    lines += ["One run each (wall time of the subprocess, on a temporary copy of the working tree).", "",
+    sep = suites.get("separate_run")
+    when = (f" These were measured in a separate run (`--suites-only`) from {sep['started (UTC)']} to "
+            f"{sep['finished (UTC)']} UTC, load average {sep['load at start']} at its start and "
+            f"{sep['load at end']} at its end." if sep else "")
+    lines += ["One run each (wall time of the subprocess, on a temporary copy of the working tree)." + when, "",
               "| what | command | time | exit status |", "|---|---|---|---|"]
     for key, label in (("nbval", "nbval suite"), ("clean", "clean site build"), ("cached", "cached rebuild")):
         run = suites.get(key)

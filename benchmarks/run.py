@@ -53,6 +53,10 @@ def parse_args(argv=None):
     p.add_argument("--widgets", action=argparse.BooleanOptionalAction, default=None,
                    help="measure widget callbacks in a Jupyter kernel (default: on, off with --quick)")
     p.add_argument("--no-torch", action="store_true", help="leave PyTorch out even when it is installed")
+    p.add_argument("--suites-only", action="store_true",
+                   help="time only the nbval suite and site builds, into results-suites.json in --out")
+    p.add_argument("--suites-from", type=Path, metavar="JSON",
+                   help="take the nbval/site timings from an earlier --suites-only run (reported as such)")
     p.add_argument("--render-only", action="store_true",
                    help="measure nothing: rewrite RESULTS.md from results.json and NOTES.md in --out")
     return p.parse_args(argv)
@@ -216,6 +220,8 @@ def main(argv=None):
     if args.render_only:
         render(args.out or HERE)
         return None
+    if args.suites_only:
+        return suites_only(args.out or HERE)
     cfg = dict(QUICK if args.quick else FULL)
     repeats = args.repeats or cfg["repeats"]
     threads = [int(t) for t in str(args.threads).split(",")]
@@ -254,6 +260,10 @@ def main(argv=None):
         res["widgets"] = "skipped (--quick; pass --widgets to include)"
 
     res["suites"] = {}
+    if args.suites_from:
+        earlier = json.loads(args.suites_from.read_text())
+        res["suites"] = earlier["suites"]
+        res["suites"]["separate_run"] = earlier["meta"]
     if args.nbval or args.all:
         import suites
 
@@ -269,6 +279,24 @@ def main(argv=None):
     res["meta"]["finished (UTC)"] = dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M")
     (out / "results.json").write_text(json.dumps(to_json(res), indent=1) + "\n")
     render(out, res)
+    return res
+
+
+def suites_only(out: Path):
+    """Time the nbval suite and the site builds alone (they take minutes) and save them for ``--suites-from``."""
+    import suites
+
+    out.mkdir(parents=True, exist_ok=True)
+    load = lambda: " / ".join(f"{x:.2f}" for x in os.getloadavg())  # noqa: E731
+    meta = {"started (UTC)": dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M"), "load at start": load()}
+    log("nbval suite (subprocess)")
+    res = {"nbval": suites.nbval_suite(REPO)}
+    log("site builds (subprocess)")
+    res.update(suites.site_builds(REPO))
+    meta.update({"finished (UTC)": dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M"), "load at end": load()})
+    path = out / "results-suites.json"
+    path.write_text(json.dumps({"meta": meta, "suites": res}, indent=1) + "\n")
+    log(f"wrote {path}")
     return res
 
 
