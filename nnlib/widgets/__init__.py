@@ -5,3 +5,23 @@ callback redraws into an explicit ``Output`` (no ``interact``), so it can be
 unit-tested and its callback time measured. On the static website the controls
 are frozen; run ``make lab`` to make them live.
 """
+
+import re
+
+
+def static_animation(anim, name: str) -> str:
+    """HTML of a matplotlib animation with its own slider and play buttons, for the website.
+
+    ``anim.to_jshtml`` is the kernel-free version of a widget. Two things are fixed so
+    the output can be stored in a notebook and served offline:
+
+    * its element ids are random on every run; they are replaced by ``name`` plus a
+      counter, so re-executing the notebook gives byte-identical output (nbval);
+    * it links an icon stylesheet from a public CDN; the link is dropped, because the
+      site must request nothing from other hosts (the book theme already ships the
+      icon font the buttons use).
+    """
+    html = anim.to_jshtml(default_mode="once")
+    for i, uid in enumerate(dict.fromkeys(re.findall(r"[0-9a-f]{32}", html))):
+        html = html.replace(uid, f"{name}{i}")
+    return re.sub(r"<link[^>]*font-awesome[^>]*>", "", html)
