@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import numpy as np
 from matplotlib.figure import Figure
+from matplotlib.ticker import NullFormatter
 from threadpoolctl import threadpool_limits
 
 from ..diagnostics import activation_stats, deep_mlp, gradient_norms
@@ -70,6 +71,12 @@ def draw_profile(fig, norms, stats, title=""):
     for ax in (ax_g, ax_s):
         ax.grid(True, which="major", alpha=0.3)
         ax.tick_params(labelsize=7)
+        ax.yaxis.set_minor_formatter(NullFormatter())
+        ax.xaxis.label.set_size(8)
+        # Whole decades, at least one, so that the log axis always shows labelled ticks.
+        y = np.log10(np.maximum(ax.get_lines()[0].get_ydata(), 1e-300))
+        lo = np.floor(y.min())
+        ax.set_ylim(10.0**lo, 10.0 ** max(np.ceil(y.max()), lo + 1))
     for col, j in enumerate(_layer_picks(len(stats))):
         s = stats[j]
         ax = fig.add_subplot(grid[1, col])
@@ -165,7 +172,7 @@ def build_depth_explorer(depth=10, activation="sigmoid", init="xavier", width=64
     depth_in = w.IntSlider(value=depth, min=2, max=20, description="layers")
     act_in = w.Dropdown(options=list(ACTIVATIONS), value=activation, description="activation")
     init_in = w.Dropdown(options=[(v, k) for k, v in INIT_LABELS.items()], value=init,
-                         description="init", layout=w.Layout(width="320px"))
+                         description="init", layout=w.Layout(width="340px"))
     out = w.Output()
 
     def redraw(change=None):
@@ -176,7 +183,7 @@ def build_depth_explorer(depth=10, activation="sigmoid", init="xavier", width=64
 
     for control in (depth_in, act_in, init_in):
         control.observe(redraw, names="value")
-    box = w.VBox([w.HBox([depth_in, act_in, init_in]), out])
+    box = w.VBox([w.HBox([depth_in, act_in]), init_in, out])
     box.redraw = redraw
     box.output = out
     box.controls = (depth_in, act_in, init_in)
@@ -184,7 +191,7 @@ def build_depth_explorer(depth=10, activation="sigmoid", init="xavier", width=64
     return box
 
 
-def depth_explorer_animation(settings, depth=10, width=64, seed=0, dpi=60, element_id="ch5_depth_explorer"):
+def depth_explorer_animation(settings, depth=10, width=64, seed=0, dpi=80, element_id="ch5_depth_explorer"):
     """The static-site version: one frame per ``(activation, init)`` in ``settings``.
 
     Returns the HTML of a matplotlib JavaScript animation (``to_jshtml``) with a slider.
