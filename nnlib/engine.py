@@ -39,7 +39,7 @@ def _number(x, name: str) -> float:
         if hasattr(x, "shape"):
             hint = " The engine is scalar: make one Value per entry, e.g. [Value(v) for v in x.ravel()]."
         elif isinstance(x, str):
-            hint = " Convert it first, e.g. Value(float(s))."
+            hint = f" Convert it to a number first, e.g. float({x!r:.20})."
         raise TypeError(f"{name} must be a real number or a Value, got {type(x).__name__} {x!r:.40}.{hint}")
     x = float(x)
     if not math.isfinite(x):
@@ -157,7 +157,10 @@ class Value:
     def __truediv__(self, other) -> Value:
         other = Value._lift(other, "/")
         if other.data == 0.0:
-            raise ZeroDivisionError(f"division by a Value equal to 0 (numerator {self.data}).")
+            raise ZeroDivisionError(
+                f"division by a Value equal to 0 (numerator {self.data}); the quotient and its gradient are "
+                "undefined. Check the denominator, or keep it away from 0 (e.g. b * b + eps)."
+            )
         out = self._result(self.data / other.data, (self, other), "/")
 
         def _backward():  # d(a/b)/da = 1/b, d(a/b)/db = -a/b^2
