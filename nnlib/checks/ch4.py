@@ -339,10 +339,11 @@ def train_step(model, X, y, lr):
 
 
 class _LoggedModel(Sequential):
-    """A Sequential that records the calls made on it and is passed to learner code as itself.
+    """A Sequential that records the calls made on it (``log``), so the check can see their order.
 
-    ``t.call`` hands the learner deep copies of its arguments; this model's deep copy is
-    the model itself, so the check can inspect it after the call.
+    ``t.call`` passes a model to learner code as it is; a deep copy of this model is the
+    model itself as well, so whatever copying happens, the check inspects the very object
+    the learner's code changed.
     """
 
     def __init__(self, layers):
