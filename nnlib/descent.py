@@ -21,7 +21,7 @@ and counts gradient evaluations.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -33,7 +33,7 @@ STOP_REASONS = {
     "grad_tol": "the gradient norm fell below grad_tol",
     "step_tol": "the step length fell below step_tol",
     "max_iter": "the iteration cap max_iter was reached",
-    "diverged": "the iterates blew up (non-finite or larger than the divergence bound)",
+    "diverged": "the iterates blew up (non-finite, or beyond diverge_at); try a smaller learning rate",
 }
 
 
@@ -221,7 +221,6 @@ class DescentResult:
     reason: str
     lr: float
     name: str = ""
-    extra: dict = field(default_factory=dict)
 
     @property
     def x(self) -> np.ndarray:

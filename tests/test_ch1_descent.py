@@ -91,7 +91,7 @@ def test_each_stopping_rule_fires():
     m = gradient_descent(obj, [-1.0], 0.001, max_iter=50)
     assert m.reason == "max_iter" and m.n_iter == 50 and not m.converged
     d = gradient_descent(obj, [-1.0], 1.2)
-    assert d.reason == "diverged" and not d.converged
+    assert d.reason == "diverged" and not d.converged and "smaller learning rate" in d.message
     assert set(STOP_REASONS) == {"grad_tol", "step_tol", "max_iter", "diverged"}
     assert "gradient" in g.message and str(g.n_iter) in g.message
 
