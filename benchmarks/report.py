@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from timing import Spread
@@ -83,7 +84,9 @@ def evaluate_targets(res):
             continue
         ok = run["returncode"] == 0
         met = ok and run["seconds"] <= limit
-        note = f"{run['seconds'] - limit:.0f} s over" if ok else f"the command failed (exit {run['returncode']})"
+        note = f"{run['seconds'] - limit:.0f} s over" if run["seconds"] > limit else "within time"
+        if not ok:
+            note += f"; the command also failed (exit {run['returncode']}, see section 5)"
         rows.append((f"{label} <= {limit} s", f"{run['seconds']:.0f} s", verdict(met, note)))
     widgets = res.get("widgets")
     if isinstance(widgets, list):
@@ -187,14 +190,16 @@ def _suites(res):
             f"{sep['finished (UTC)']} UTC, load average {sep['load at start']} at its start and "
             f"{sep['load at end']} at its end." if sep else "")
     lines += ["One run each (wall time of the subprocess, on a temporary copy of the working tree)." + when, "",
-              "| what | command | time | exit status |", "|---|---|---|---|"]
+              "| what | command | time | exit status | last line of its output |", "|---|---|---|---|---|"]
     for key, label in (("nbval", "nbval suite"), ("clean", "clean site build"), ("cached", "cached rebuild")):
         run = suites.get(key)
         if run:
-            command = run["command"].split("/")[-1]
-            lines.append(f"| {label} | `{command}` | {run['seconds']:.0f} s | {run['returncode']} |")
+            command = re.sub(r"\S*/\.venv/bin/", ".venv/bin/", run["command"])
+            plain = [re.sub(r"\x1b\[[0-9;]*m", "", t).strip("= ").replace("|", "/") for t in run["tail"]]
+            last = next((t for t in reversed(plain) if t), "")
+            lines.append(f"| {label} | `{command}` | {run['seconds']:.0f} s | {run['returncode']} | {last} |")
         else:
-            lines.append(f"| {label} | - | not run | - |")
+            lines.append(f"| {label} | - | not run | - | - |")
     return lines + [""]
 
 

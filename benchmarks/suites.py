@@ -39,7 +39,8 @@ def _run(cmd, cwd: Path, timeout: float):
     start = time.perf_counter()
     try:
         proc = subprocess.run(cmd, cwd=cwd, env=env, capture_output=True, text=True, timeout=timeout)
-        code, tail = proc.returncode, (proc.stdout + proc.stderr).strip().splitlines()[-3:]
+        lines = [ln for ln in (proc.stdout + proc.stderr).strip().splitlines() if "WARNING | Kernel" not in ln]
+        code, tail = proc.returncode, lines[-3:]
     except subprocess.TimeoutExpired:
         code, tail = "timeout", [f"stopped after {timeout:.0f} s"]
     return {"seconds": time.perf_counter() - start, "returncode": code, "tail": tail, "command": " ".join(cmd)}
