@@ -18,6 +18,7 @@ from matplotlib import animation
 from matplotlib.patches import Circle, FancyArrowPatch, FancyBboxPatch
 
 from .engine import Value
+from .widgets import static_animation
 
 __all__ = ["graph_layout", "draw_graph", "backward_animation", "backward_animation_html"]
 
@@ -215,13 +216,11 @@ def backward_animation(root: Value, interval: int = 1000, dpi: int = 88):
 def backward_animation_html(root: Value, name: str = "backward", interval: int = 1000, dpi: int = 88) -> str:
     """The HTML (slider and play buttons, no kernel needed) of :func:`backward_animation`.
 
-    ``matplotlib``'s ``to_jshtml`` names its elements with random ids; they are replaced
-    by ``name`` so that the same graph always gives the same HTML (reproducible notebooks).
+    Made by :func:`nnlib.widgets.static_animation`: the random element ids of
+    ``to_jshtml`` are replaced by ``name`` (the same graph always gives the same HTML,
+    so notebooks are reproducible) and nothing is requested from other hosts.
     Display with ``IPython.display.HTML(...)``.
     """
     if not isinstance(name, str) or not re.fullmatch(r"[A-Za-z][A-Za-z0-9_]*", name):
         raise ValueError(f"name must be a short identifier such as 'backward', got {name!r}.")
-    html = backward_animation(root, interval=interval, dpi=dpi).to_jshtml(default_mode="once")
-    for i, uid in enumerate(sorted(set(re.findall(r"_anim_img([0-9a-f]{32})", html)))):
-        html = html.replace(uid, f"{name}{i}")
-    return html
+    return static_animation(backward_animation(root, interval=interval, dpi=dpi), name)

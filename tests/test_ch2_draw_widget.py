@@ -87,6 +87,7 @@ def test_backward_animation_html_is_reproducible():
     second = backward_animation_html(running_example()[0], name="ch2test")
     assert first == second
     assert "ch2test0" in first
+    assert "://" not in first  # the site must not request anything from other hosts
     with pytest.raises(ValueError, match="name must be a short identifier"):
         backward_animation_html(running_example()[0], name="bad name")
 
