@@ -444,7 +444,8 @@ def check_stable_lr(answer, t):
             ),
             d.Mistake(
                 2.0 / (a / 2),
-                "alpha_max uses the coefficient of x^2 as the curvature: f'' of 4x^2 is 8, not 4.",
+                "alpha_max uses the coefficient of x^2 as the curvature; the second derivative of "
+                "c x^2 is 2c, twice the coefficient.",
             ),
             d.Mistake(
                 a,
@@ -457,8 +458,8 @@ def check_stable_lr(answer, t):
             ),
             d.Mistake(
                 1.0 / (2.0 * a),
-                "alpha_max is 1/(2 f''): a factor 4 too small. Write one step as x_new - c = (1 - alpha f'')"
-                "(x - c) and ask when |1 - alpha f''| < 1.",
+                "alpha_max is 1/(2 f''), too small. Write one step as x_new - c = (1 - alpha f'')(x - c) "
+                "and ask when |1 - alpha f''| < 1.",
             ),
         ],
         hint="one step multiplies the distance to the minimum by (1 - alpha f''); "
@@ -471,7 +472,7 @@ check_stable_lr.add_wrong_answer(
 )
 check_stable_lr.add_wrong_answer(0.5, "coefficient of x^2", "the coefficient 4 taken as f''")
 check_stable_lr.add_wrong_answer(8.0, "curvature f'' itself", "f'' instead of a learning rate")
-check_stable_lr.add_wrong_answer(1.0 / 16.0, "factor 4 too small", "1/(2 f'')")
+check_stable_lr.add_wrong_answer(1.0 / 16.0, "1/(2 f'')", "1/(2 f'') instead of 2/f''")
 
 
 # --- ch1.minibatch_indices ------------------------------------------------------------------
