@@ -154,7 +154,7 @@ class Linear(Layer):
             np.multiply(dZ.T, X, out=self.grads["W"])
         else:
             np.matmul(dZ.T, X, out=self.grads["W"])
-        np.sum(dZ, axis=0, out=self.grads["b"])
+        dZ.sum(axis=0, out=self.grads["b"])  # the method: same sum, fewer Python wrapper layers than np.sum
         if not need_dx:
             return None
         dX = dZ @ W
