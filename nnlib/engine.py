@@ -181,6 +181,8 @@ class Value:
         out = self._result(self.data**k, (self,), f"**{k:g}")
 
         def _backward():  # d(x^k)/dx = k x^(k-1)
+            if k == 0:  # x**0 is the constant 1 (also at x = 0)
+                return
             if self.data == 0 and 0 < k < 1:
                 raise ValueError(f"d(x**{k:g})/dx is infinite at x = 0; the derivative does not exist there.")
             self.grad += k * self.data ** (k - 1) * out.grad

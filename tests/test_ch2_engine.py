@@ -272,6 +272,13 @@ def test_other_domain_errors():
         y.backward()
 
 
+def test_power_zero_is_a_constant_even_at_zero():
+    x = Value(0.0)
+    y = x**0 + x**2
+    y.backward()
+    assert y.data == 1.0 and x.grad == 0.0
+
+
 def test_negative_base_with_integer_power_is_allowed():
     x = Value(-2.0)
     y = x**3
