@@ -6,7 +6,8 @@ constant learning rate), same batch size and number of epochs:
 
 * ``nnlib``: ``nnlib.mlp`` + ``nnlib.fit`` (which also records the training loss and
   accuracy after every epoch - one extra forward pass over the training set);
-* ``numpy``: the same loop written in plain numpy (shuffle, mini-batches, step);
+* ``numpy``: the same loop written in plain numpy (shuffle, mini-batches, step, and
+  the training loss and accuracy after each epoch, as ``fit`` records them);
 * ``sklearn``: ``MLPClassifier(solver="sgd", momentum=0, alpha=0, ...)``, stopped
   only by ``max_iter`` (its initialisation is Glorot-uniform, nnlib's He-normal).
 """
@@ -39,13 +40,14 @@ def _numpy(data, epochs, dtype, seed):
     init = nnlib.mlp([64, HIDDEN, 10], dtype=dtype, rng=seed)
     net = NumpyMLP(*(init.params[k] for k in ("0.W", "0.b", "2.W", "2.b")))
     rng = np.random.default_rng(seed + 1)
+    history = []
     for _ in range(epochs):
         order = rng.permutation(len(X_tr))
         for start in range(0, len(X_tr), BATCH):
             idx = order[start:start + BATCH]
             net.step(X_tr[idx], y_tr[idx], LR)
-    scores = np.maximum(X_te @ net.W1.T + net.b1, 0) @ net.W2.T + net.b2
-    return float(np.mean(scores.argmax(axis=1) == y_te))
+        history.append(net.loss_and_accuracy(X_tr, y_tr))  # the per-epoch record fit keeps
+    return float(np.mean(net.scores(X_te).argmax(axis=1) == y_te))
 
 
 def _sklearn(data, epochs, dtype, seed):

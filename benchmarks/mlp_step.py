@@ -45,6 +45,17 @@ class NumpyMLP:
     def __init__(self, W1, b1, W2, b2):
         self.W1, self.b1, self.W2, self.b2 = (a.copy() for a in (W1, b1, W2, b2))
 
+    def scores(self, X):
+        """Logits ``(B, 10)`` of a batch."""
+        return np.maximum(X @ self.W1.T + self.b1, 0) @ self.W2.T + self.b2
+
+    def loss_and_accuracy(self, X, y):
+        """Mean cross-entropy and accuracy on ``(X, y)``, as ``nnlib.fit`` records after each epoch."""
+        Z = self.scores(X)
+        Z -= Z.max(axis=1, keepdims=True)
+        log_p = Z - np.log(np.exp(Z).sum(axis=1, keepdims=True))
+        return float(-log_p[np.arange(len(y)), y].mean()), float(np.mean(Z.argmax(axis=1) == y))
+
     def step(self, X, y, lr):
         B = X.shape[0]
         # forward
