@@ -10,7 +10,8 @@ IDS = exercise_ids("ch5")
 
 
 def test_at_least_four_exercises():
-    assert {"ch5.init_std", "ch5.sigmoid_chain_bound", "ch5.linear_backward", "ch5.leaky_relu_backward"} <= set(IDS)
+    assert {"ch5.init_std", "ch5.sigmoid_chain_bound", "ch5.linear_backward", "ch5.leaky_relu_backward",
+            "ch5.count_dead"} <= set(IDS)
 
 
 @pytest.mark.parametrize("exercise_id", IDS)

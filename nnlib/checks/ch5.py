@@ -20,6 +20,10 @@ A batch is ``(B, n)`` with one sample per row; ``W`` has shape ``(n_out, n_in)``
 ``ch5.leaky_relu_backward``
     ``leaky_relu_backward(dout, z, slope)``: :math:`dz = dout \odot g'(z)` with
     :math:`g'(z) = 1` for :math:`z > 0` and ``slope`` otherwise.
+
+``ch5.count_dead``
+    ``count_dead(A)``: the number of units (columns of the ReLU outputs ``A``, shape
+    ``(B, n)``) that are 0 for every sample.
 """
 
 from __future__ import annotations
@@ -339,3 +343,74 @@ def _leaky_no_dout(dout, z, slope):
 def _leaky_forward(dout, z, slope):
     """Multiplies by the activation instead of its derivative."""
     return dout * np.where(z > 0, z, slope * z)
+
+
+# --- ch5.count_dead -----------------------------------------------------------------------
+
+
+def count_dead(A):
+    """Reference: the number of units (columns of A, shape (B, n)) that are 0 for every sample."""
+    return int(np.sum(np.all(A == 0, axis=0)))
+
+
+# (B, n, number of dead units); the counts have two digits so that no message can
+# contain them by accident (a message never shows the answer).
+_DEAD_CASES = [(8, 40, 13), (10, 64, 27), (5, 30, 11), (12, 50, 19)]
+
+
+def _dead_inputs(rng, i):
+    B, n, k = _DEAD_CASES[i]
+    A = np.maximum(rng.standard_normal((B, n)), 0.0)  # ReLU outputs: about half the entries are 0
+    dead = rng.choice(n, size=k, replace=False)
+    alive = np.setdiff1d(np.arange(n), dead)
+    A[:, dead] = 0.0
+    A[0, alive] = np.abs(A[0, alive]) + 0.5  # sample 0 activates every live unit
+    A[-1, alive[:3]] = 0.0  # live units with a zero entry
+    return {"A": A}
+
+
+@exercise("ch5.count_dead", points=1, title="Count the dead ReLUs", reference=count_dead)
+def check_count_dead(answer, t):
+    fn = t.require_callable()
+    for case in t.cases(_dead_inputs, n=len(_DEAD_CASES)):
+        (A,) = case.args
+        expected = t.reference(A)
+        got = t.call(fn, A)
+        B, n = A.shape
+        zero = A == 0
+        mistakes = [
+            d.Mistake(int(zero.sum()), "that counts the zero *entries*; a unit is dead only when its whole column "
+                                       "(every sample) is 0."),
+            d.Mistake(int(np.sum(np.all(zero, axis=1))), "that counts samples (rows) with all units 0; the units "
+                                                          "are the columns of A."),
+            d.Mistake(int(np.sum(np.any(zero, axis=0))), "that counts units that are 0 for *some* sample; a dead "
+                                                          "unit is 0 for every sample."),
+            d.Mistake(expected / n, "that is the fraction of dead units; the question asks for their number."),
+            d.Mistake(n - expected, "that counts the live units, not the dead ones."),
+        ]
+        t.compare(got, expected, "count_dead(A)", mistakes=_distinct(mistakes, expected),
+                  hint="a unit is a column of A; it is dead when that column is 0 for every sample (row).")
+
+
+@check_count_dead.wrong_answer(expect="zero *entries*")
+def _dead_entries(A):
+    """Counts zero entries."""
+    return int(np.sum(A == 0))
+
+
+@check_count_dead.wrong_answer(expect="for *some* sample")
+def _dead_any(A):
+    """A unit counted dead as soon as one sample gives 0."""
+    return int(np.sum(np.any(A == 0, axis=0)))
+
+
+@check_count_dead.wrong_answer(expect="fraction")
+def _dead_fraction(A):
+    """The fraction instead of the number."""
+    return float(np.mean(np.all(A == 0, axis=0)))
+
+
+@check_count_dead.wrong_answer(expect="samples (rows)")
+def _dead_rows(A):
+    """Works along the wrong axis."""
+    return int(np.sum(np.all(A == 0, axis=1)))
