@@ -62,7 +62,9 @@ class Optimizer:
                     f"grads[{name!r}] has shape {np.shape(g)} but params[{name!r}] has shape {p.shape}; "
                     "a gradient has its parameter's shape."
                 )
-            self._update(name, p, np.asarray(g, dtype=p.dtype))
+            if type(g) is not np.ndarray or g.dtype != p.dtype:  # lists, or another float width
+                g = np.asarray(g, dtype=p.dtype)
+            self._update(name, p, g)
 
     def _slot(self, name, key, like):
         slots = self.state.setdefault(name, {})
