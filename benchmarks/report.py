@@ -131,21 +131,25 @@ def _mlp(res):
     lines = ["## 2. Training step, MLP 784-256-10 (ReLU, softmax cross-entropy, SGD)", "",
              "Time per step as median [min-max] over the repeats; ratios are taken within each repeat "
              "(same machine load) and summarised the same way. *% of peak* is the step's matrix-product "
-             "flops (forward, dW, and dX of the second layer) divided by its time, over the same run's "
-             "GEMM peak for that dtype.", ""]
+             "flops (forward, dW, and dX of the second layer) per second, over the GEMM rate of a square "
+             "product of the peak size of section 1, timed in the same rounds as the steps (its GFLOP/s "
+             "are in the last column); the median over repeats.", ""]
     for threads, per_dtype in res["mlp"].items():
         for dt, per_batch in per_dtype.items():
             names = list(next(iter(per_batch.values()))["times"])
             ratio_names = list(next(iter(per_batch.values()))["ratios"])
             lines.append(f"**{dt}, BLAS threads: {threads}**")
             lines.append("")
-            head = ["batch"] + [f"{n} time" for n in names] + ratio_names + [f"{n} % of peak" for n in names]
+            head = (["batch"] + [f"{n} time" for n in names] + ratio_names + [f"{n} % of peak" for n in names]
+                    + ["GEMM GFLOP/s"])
             lines.append("| " + " | ".join(head) + " |")
             lines.append("|" + "---|" * len(head))
             for B, m in per_batch.items():
                 cells = [str(B)] + [ms(m["times"][n]) for n in names]
                 cells += [ratio(m["ratios"][r]) for r in ratio_names]
                 cells += [pct(m["peak_fraction"][n]) for n in names]
+                g = m["gemm_gflops"]
+                cells += [f"{g.median:.1f} [{g.low:.1f}-{g.high:.1f}]"]
                 lines.append("| " + " | ".join(cells) + " |")
             lines.append("")
     return lines

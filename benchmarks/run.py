@@ -117,24 +117,37 @@ def run_gemm(cfg, repeats):
             for name, dtype in DTYPES.items()}
 
 
-def run_mlp(cfg, repeats, threads, use_torch, peaks):
+def run_mlp(cfg, repeats, threads, use_torch, peak_sizes):
+    """Time the three training steps, each batch size and dtype, interleaved with a GEMM.
+
+    The GEMM (square, of the size that gave the peak in section 1) runs in the same
+    rounds as the steps, so each step's share of the peak is measured under the same
+    load: per repeat, (step flops / step time) / (GEMM flops / GEMM time).
+    """
     out = {}
     for name, dtype in DTYPES.items():
         out[name] = {}
+        n = peak_sizes[name]
+        A = np.random.default_rng(1).standard_normal((n, n)).astype(dtype)
+        C = np.empty_like(A)
         for B in cfg["batches"]:
             contenders, first = mlp_step.make_contenders(B, dtype, use_torch=use_torch, threads=threads)
             _check_same_loss(first, dtype, B)
+            contenders["gemm"] = lambda A=A, C=C: np.matmul(A, A, out=C)
             times = interleaved(contenders, repeats, cfg["block"])
+            gemm_rate = [2 * n**3 / t for t in times.pop("gemm")]
             pairs = [("nnlib", "numpy")] + ([("nnlib", "torch"), ("torch", "numpy")] if "torch" in times else [])
             flops = mlp_step.step_flops(B)
             out[name][B] = {
-                "times": {n: Spread.of(t) for n, t in times.items()},
+                "times": {k: Spread.of(t) for k, t in times.items()},
                 "ratios": {f"{a}/{b}": ratios(times, a, b) for a, b in pairs},
-                "peak_fraction": {n: flops / Spread.of(t).median / (peaks[name] * 1e9) for n, t in times.items()},
+                "peak_fraction": {k: Spread.of(flops / tk / g for tk, g in zip(t, gemm_rate, strict=True)).median
+                                  for k, t in times.items()},
+                "gemm_gflops": Spread.of(g / 1e9 for g in gemm_rate),
                 "first_loss": first,
             }
-            log(f"  {name} batch {B}: " + ", ".join(f"{n} {Spread.of(t).median * 1e3:.3g} ms"
-                                                   for n, t in times.items()))
+            log(f"  {name} batch {B}: " + ", ".join(f"{k} {Spread.of(t).median * 1e3:.3g} ms"
+                                                   for k, t in times.items()))
     return out
 
 
@@ -237,10 +250,9 @@ def main(argv=None):
         with threadpool_limits(limits=t):
             log(f"GEMM peak, {t} thread(s)")
             res["gemm"][t] = run_gemm(cfg, repeats)
-            peaks = {name: g["peak"].median for name, g in res["gemm"][t].items()}
-            log(f"MLP training step, {t} thread(s); peaks " + ", ".join(f"{k} {v:.1f} GFLOP/s"
-                                                                        for k, v in peaks.items()))
-            res["mlp"][t] = run_mlp(cfg, repeats, t, use_torch, peaks)
+            sizes = {name: g["peak_size"] for name, g in res["gemm"][t].items()}
+            log(f"MLP training step, {t} thread(s), interleaved with GEMMs of size {sizes}")
+            res["mlp"][t] = run_mlp(cfg, repeats, t, use_torch, sizes)
     with threadpool_limits(limits=threads[0]):
         log("per-sample loop vs batched")
         res["per_sample"] = run_per_sample(cfg, repeats)
