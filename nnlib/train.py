@@ -73,16 +73,23 @@ def _nnlib_layers_only(model):
 
 def train_step(model, X, y, loss_fn, optimizer):
     """One forward/backward/update on a batch; returns the batch loss."""
-    scores = model.forward(X)
+    advice = (
+        f"The learning rate (lr={optimizer.lr}) is probably too large - try a smaller one, "
+        f"e.g. {optimizer.lr / 10:g}; also check the inputs are scaled."
+    )
+    try:
+        scores = model.forward(X)
+    except ValueError as err:
+        # A layer refuses NaN/inf input. With finite data that can only come from weights
+        # that grew without bound during training: report it as divergence, not as bad input.
+        if ("contains NaN" in str(err) or "contains inf" in str(err)) and np.isfinite(X).all():
+            raise TrainingDiverged(f"the activations overflowed during training ({err}). {advice}") from None
+        raise
     loss = float("nan") if not np.isfinite(scores).all() else None
     if loss is None:
         loss, dscores = loss_fn(scores, y)
     if not np.isfinite(loss):
-        raise TrainingDiverged(
-            f"the loss became {loss} during training. The learning rate "
-            f"(lr={optimizer.lr}) is probably too large - try a smaller one, e.g. {optimizer.lr / 10:g}; "
-            "also check the inputs are scaled."
-        )
+        raise TrainingDiverged(f"the loss became {loss} during training. {advice}")
     if _nnlib_layers_only(model):
         # nnlib's layers *write* their gradients in backward (never add to them), so no
         # zero_grad() first. And training reads only the parameter gradients: dX of the

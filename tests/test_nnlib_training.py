@@ -40,6 +40,15 @@ def test_divergent_learning_rate_stops_with_a_clear_message():
         nnlib.fit(model, X * 1e3, y, optim.SGD(1e6), epochs=5, batch_size=8, rng=0)
 
 
+def test_overflowing_activations_are_reported_as_divergence():
+    X, y = data.make_spiral(n_per_class=30, rng=0)
+    model = nnlib.mlp([2, 32, 32, 3], activation="relu", rng=0)
+    model.params["0.W"][:] = 1e308  # weights that have blown up: the next forward overflows
+    with pytest.raises(nnlib.TrainingDiverged, match="overflowed.*learning rate"):
+        with np.errstate(over="ignore", invalid="ignore"):
+            nnlib.train.train_step(model, X, y, nnlib.softmax_cross_entropy, optim.SGD(0.1))
+
+
 @pytest.mark.parametrize("opt", [optim.SGD(0.1), optim.Momentum(0.05), optim.AdaGrad(0.5), optim.Adam(0.1)])
 def test_every_optimizer_minimises_a_quadratic(opt):
     A = np.diag([1.0, 10.0])
