@@ -3,9 +3,13 @@
 Chapters derive formulas by hand; nnlib keeps them, and every chapter checks that
 its hand-written version equals nnlib's (and both equal finite differences).
 
-Modules: :mod:`~nnlib.activations`, :mod:`~nnlib.losses`, :mod:`~nnlib.layers`,
+Core modules: :mod:`~nnlib.activations`, :mod:`~nnlib.losses`, :mod:`~nnlib.layers`,
 :mod:`~nnlib.init`, :mod:`~nnlib.optim`, :mod:`~nnlib.gradcheck`, :mod:`~nnlib.data`,
-:mod:`~nnlib.train`.
+:mod:`~nnlib.train`. One module per chapter keeps what that chapter derives:
+:mod:`~nnlib.descent` (1), :mod:`~nnlib.engine` and :mod:`~nnlib.engine_draw` (2),
+:mod:`~nnlib.backprop` (3), :mod:`~nnlib.batch` (4), :mod:`~nnlib.diagnostics` (5);
+:mod:`~nnlib.widgets` holds the interactive figures and :mod:`~nnlib.checks` the
+exercise checks (with :mod:`~nnlib.student` and :mod:`~nnlib.grade` for instructors).
 """
 
 from . import activations, data, gradcheck, init, layers, losses, optim, train
