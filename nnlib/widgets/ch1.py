@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import base64
 import io
-import re
 
 import ipywidgets as widgets
 import numpy as np
@@ -33,6 +32,7 @@ from ..descent import (
     valley,
 )
 from ..optim import OPTIMIZERS
+from . import static_animation
 
 FROZEN_NOTE = "This control is frozen on the website; run `make lab` to make it live."
 
@@ -274,14 +274,6 @@ def optimizer_explorer(optimizer="Momentum", lr=0.01, surface="valley"):
 # ---------------------------------------------------------------------------
 
 
-def _stable_ids(html, name):
-    """Replace the random element ids of ``to_jshtml`` output by ``name`` (reproducible output)."""
-    ids = sorted(set(re.findall(r"_anim_img([0-9a-f]{32})", html)))
-    for i, uid in enumerate(ids):
-        html = html.replace(uid, f"{name}{i}")
-    return html
-
-
 def lr_animation_html(lrs=None, curvature=2.0, x0=-0.5, n_frames=25, dpi=70, name="ch1lr"):
     r"""Animated gradient descent on :math:`f(x) = \tfrac a2 (x - 3)^2` for several learning rates.
 
@@ -327,8 +319,4 @@ def lr_animation_html(lrs=None, curvature=2.0, x0=-0.5, n_frames=25, dpi=70, nam
         return lines
 
     anim = animation.FuncAnimation(fig, draw, frames=n_frames + 1, interval=400, blit=False)
-    html = anim.to_jshtml(default_mode="once")
-    # The page must request nothing from other hosts: drop the CDN icon stylesheet (the
-    # site's theme already provides the icon font the buttons use).
-    html = re.sub(r"<link[^>]*font-awesome[^>]*>", "", html)
-    return _stable_ids(html, name)
+    return static_animation(anim, name)

@@ -13,11 +13,11 @@ shows exactly what the chapter's code computes.
 from __future__ import annotations
 
 import base64
-import re
 
 import numpy as np
 
 from .. import backprop as bp
+from . import static_animation
 
 __all__ = [
     "STEPS",
@@ -254,10 +254,7 @@ def backprop_animation(params=None, x=None, y=None, dpi=95, interval=1400, name=
     fig.subplots_adjust(left=0.01, right=0.99, top=0.99, bottom=0.01)
     ax = fig.add_subplot()
     anim = animation.FuncAnimation(fig, lambda s: draw_step(ax, frames, s), frames=len(STEPS), interval=interval)
-    html = anim.to_jshtml(default_mode="once")
-    for i, uid in enumerate(sorted(set(re.findall(r"[0-9a-f]{32}", html)))):
-        html = html.replace(uid, f"{name}{i}")
-    return re.sub(r"<link[^>]*font-awesome[^>]*>", "", html)
+    return static_animation(anim, name)
 
 
 def draw_l2_graph(ax=None):

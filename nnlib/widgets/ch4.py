@@ -8,14 +8,13 @@ for several batch sizes, as a matplotlib animation with its own slider.
 
 from __future__ import annotations
 
-import re
-
 import numpy as np
 
 from .._validate import positive_int, positive_number
 from ..layers import mlp
 from ..optim import SGD
 from ..train import fit
+from . import static_animation
 
 #: Batch sizes offered by the widget (``None`` means the whole training set).
 BATCH_SIZES = (4, 8, 16, 32, 64, 128, 256, None)
@@ -118,11 +117,9 @@ def batch_size_animation(data, batch_sizes=(8, 32, 128, None), lr=0.1, epochs=5,
         fig.tight_layout()
 
     anim = animation.FuncAnimation(fig, frame, frames=len(batch_sizes), interval=1200)
-    html = anim.to_jshtml(default_mode="once")
+    html = static_animation(anim, "ch4_batch_sizes")
     plt.close(fig)
-    # matplotlib names the HTML elements with a random id; a fixed one keeps the page reproducible.
-    match = re.search(r"anim([0-9a-f]{32})", html)
-    return html.replace(match.group(1), "_ch4_batch_sizes") if match else html
+    return html
 
 
 __all__ = ["BATCH_SIZES", "train_curve", "training_curve_widget", "batch_size_animation"]

@@ -20,6 +20,7 @@ from matplotlib.ticker import NullFormatter
 from threadpoolctl import threadpool_limits
 
 from ..diagnostics import activation_stats, deep_mlp, gradient_norms
+from . import static_animation
 
 ACTIVATIONS = ("sigmoid", "tanh", "relu")
 INIT_LABELS = {
@@ -199,7 +200,6 @@ def depth_explorer_animation(settings, depth=10, width=64, seed=0, dpi=80, eleme
     ``element_id`` so that the same input always gives the same HTML. Its link to an icon
     stylesheet on another host is removed: the site must work offline.
     """
-    import re
 
     from matplotlib import animation
 
@@ -212,9 +212,4 @@ def depth_explorer_animation(settings, depth=10, width=64, seed=0, dpi=80, eleme
         return []
 
     anim = animation.FuncAnimation(fig, show, frames=len(frames), interval=1500, blit=False)
-    html = anim.to_jshtml(default_mode="once")
-    # The page must request nothing from other hosts: drop the CDN icon stylesheet
-    # (the site's theme provides the icon font the buttons use).
-    html = re.sub(r"<link[^>]*font-awesome[^>]*>", "", html)
-    random_id = re.search(r"_anim_img([0-9a-f]{32})", html).group(1)
-    return html.replace(random_id, element_id)
+    return static_animation(anim, element_id)
