@@ -10,9 +10,12 @@ at these copies with relative paths, so the site also works under a sub-path.
 from __future__ import annotations
 
 import filecmp
+import hashlib
+import posixpath
 import shutil
 from pathlib import Path
 
+from docutils import nodes
 from sphinx.application import Sphinx
 from sphinx.errors import ExtensionError
 
@@ -26,7 +29,10 @@ ASSETS = {
     "mathjax": "mathjax/es5",
     "requirejs/require.js": "requirejs/require.js",
     "html-manager/embed-amd.js": "@jupyter-widgets/html-manager/dist/embed-amd.js",
+    "fontawesome-free/css/all.min.css": "@fortawesome/fontawesome-free/css/all.min.css",
+    "fontawesome-free/webfonts": "@fortawesome/fontawesome-free/webfonts",
     # licences travel with the code (require.js carries its own in its header)
+    "fontawesome-free/LICENSE.txt": "@fortawesome/fontawesome-free/LICENSE.txt",
     "mathjax/LICENSE": "mathjax/LICENSE",
     "html-manager/embed.js.LICENSE.txt": "@jupyter-widgets/html-manager/dist/embed.js.LICENSE.txt",
 }
@@ -35,6 +41,14 @@ ASSETS = {
 # copy is placed beside every page that shows widgets (relative, so sub-paths work too).
 FONT_SUFFIXES = (".woff2", ".woff", ".ttf", ".eot", ".svg")
 HTML_MANAGER_DIST = "@jupyter-widgets/html-manager/dist"
+# Stylesheets that notebook outputs link from a CDN, and the local copy (under _static/vendor)
+# served instead. matplotlib's ``Animation.to_jshtml()`` links Font Awesome 4 for its
+# play/step buttons; every icon it uses has the same name in Font Awesome 5.
+CDN_REPLACEMENTS = {
+    "https://maxcdn.bootstrapcdn.com/font-awesome/4.4.0/css/font-awesome.min.css": (
+        "vendor/fontawesome-free/css/all.min.css"
+    ),
+}
 # Our own small scripts, copied from _ext/static/ to _static/vendor/.
 OWN_SCRIPTS = ("widgets-mathjax3.js",)
 
@@ -87,6 +101,22 @@ def copy_assets(app: Sphinx, exception: Exception | None) -> None:
             _copy_file(font, folder / HTML_MANAGER_DIST / font.name)
 
 
+def localise_cdn_links(app: Sphinx, doctree: nodes.document, docname: str) -> None:
+    """Point CDN stylesheet links inside raw HTML outputs at the vendored copies."""
+    if app.builder.format != "html":
+        return
+    static = posixpath.relpath("_static", posixpath.dirname(docname) or ".")
+    for node in list(doctree.findall(nodes.raw)):
+        if "html" not in node.get("format", "").split():
+            continue
+        text = node.astext()
+        new = text
+        for cdn, local in CDN_REPLACEMENTS.items():
+            new = new.replace(cdn, f"{static}/{local}")
+        if new != text:
+            node.replace_self(nodes.raw(node.rawsource, new, **node.attributes))
+
+
 def drop_thebe(app: Sphinx, pagename: str, templatename: str, context: dict, doctree) -> None:
     """Remove sphinx-thebe's scripts: live kernels need a network, and it declares its
     configuration constants twice on a page (a console error)."""
@@ -101,8 +131,18 @@ def drop_thebe(app: Sphinx, pagename: str, templatename: str, context: dict, doc
     context["css_files"] = [c for c in css if "sphinx-thebe" not in str(c.filename)]
 
 
+def _fingerprint() -> str:
+    """Changes whenever this extension or its scripts change, so Sphinx rewrites every page."""
+    digest = hashlib.sha256(Path(__file__).read_bytes())
+    for name in OWN_SCRIPTS:
+        digest.update((HERE / "static" / name).read_bytes())
+    return digest.hexdigest()[:16]
+
+
 def setup(app: Sphinx) -> dict:
+    app.add_config_value("offline_assets_fingerprint", _fingerprint(), "env")
     app.connect("builder-inited", check_assets)
     app.connect("build-finished", copy_assets)
+    app.connect("doctree-resolved", localise_cdn_links)
     app.connect("html-page-context", drop_thebe, priority=900)
     return {"version": "1.0", "parallel_read_safe": True, "parallel_write_safe": True}
