@@ -3,10 +3,9 @@
 import zlib
 
 import numpy as np
-import pytest
 
 from nnlib.checks import check
-from nnlib.checks._registry import exercise_ids, get_exercise
+from nnlib.checks._registry import exercise_ids
 
 IDS = exercise_ids("ch3")
 
@@ -17,42 +16,8 @@ def test_at_least_five_exercises():
             "ch3.l2_weight_grad"} <= set(IDS)
 
 
-@pytest.mark.parametrize("exercise_id", IDS)
-def test_reference_is_correct(exercise_id):
-    ex = get_exercise(exercise_id)
-    result = check(exercise_id, ex.reference)
-    assert result.status == "correct", result.message
-
-
-@pytest.mark.parametrize(
-    "exercise_id, wrong",
-    [(i, w) for i in IDS for w in get_exercise(i).wrong_answers],
-    ids=lambda v: v if isinstance(v, str) else v.expect,
-)
-def test_wrong_answer_is_named(exercise_id, wrong):
-    result = check(exercise_id, wrong.answer)
-    assert result.status == "incorrect", result.message
-    assert wrong.expect in result.message, result.message
-
-
-@pytest.mark.parametrize("exercise_id", IDS)
-def test_every_exercise_catalogues_mistakes(exercise_id):
-    assert len(get_exercise(exercise_id).wrong_answers) >= 3
-
-
-@pytest.mark.parametrize("exercise_id", IDS)
-def test_stub_is_not_attempted(exercise_id):
-    def stub(*args):
-        raise NotImplementedError
-
-    assert check(exercise_id, stub).status == "not attempted"
-
-
-@pytest.mark.parametrize("exercise_id", IDS)
-@pytest.mark.parametrize("junk", [None, 3, "text", lambda *a: None, lambda *a: "x", lambda *a: 1 / 0])
-def test_junk_never_raises(exercise_id, junk):
-    result = check(exercise_id, junk)
-    assert result.status in ("incorrect", "error"), result.message
+# The reference, the catalogued mistakes, the stub and junk answers of every exercise
+# are tested for all chapters in tests/test_checks_exercises.py.
 
 
 def test_message_never_prints_expected_values():

@@ -32,7 +32,7 @@ from ..descent import (
     valley,
 )
 from ..optim import OPTIMIZERS
-from . import static_animation
+from . import Panel, static_animation
 
 FROZEN_NOTE = "This control is frozen on the website; run `make lab` to make it live."
 
@@ -42,17 +42,6 @@ _SHORT_REASON = {
     "max_iter": "iteration cap reached",
     "diverged": "diverged",
 }
-
-
-class _Panel(widgets.VBox):
-    """A VBox with a short, stable text form (the notebook stores it; no object ids)."""
-
-    def __init__(self, children, title):
-        super().__init__(children)
-        self._title = title
-
-    def __repr__(self):
-        return f"<{self._title}: interactive figure>"
 
 
 class _Blitter:
@@ -176,7 +165,7 @@ def descent_explorer(lr=0.1, x0=-0.5, function="double well", max_iter=60):
         _show_png(blit.png(), out, f"descent path: lr={res.lr:.3g}, x0={x0_slider.value:.2f}, {res.reason}")
 
     controls = widgets.HBox([lr_slider, x0_slider, choice])
-    panel = _Panel([controls, out], "Gradient descent explorer")
+    panel = Panel([controls, out], "Gradient descent explorer")
     panel.update, panel.figure, panel.output = update, fig, out
     panel.controls = {"lr": lr_slider, "x0": x0_slider, "function": choice}
     for w in (lr_slider, x0_slider, choice):
@@ -260,7 +249,7 @@ def optimizer_explorer(optimizer="Momentum", lr=0.01, surface="valley"):
         _show_png(blit.png(), out, f"{opt_choice.value} on {surf_choice.value}: lr={res.lr:.3g}, {res.reason}")
 
     controls = widgets.VBox([opt_choice, widgets.HBox([lr_slider, surf_choice])])
-    panel = _Panel([controls, out], "Optimiser explorer")
+    panel = Panel([controls, out], "Optimiser explorer")
     panel.update, panel.figure, panel.output = update, fig, out
     panel.controls = {"optimizer": opt_choice, "lr": lr_slider, "surface": surf_choice}
     for w in (opt_choice, lr_slider, surf_choice):

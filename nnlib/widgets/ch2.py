@@ -23,6 +23,7 @@ from matplotlib.figure import Figure
 
 from ..engine import Value
 from ..engine_draw import _box_text, _draw, _figsize, graph_layout
+from . import Panel
 
 FROZEN_NOTE = "This control is frozen on the website; run `make lab` to make it live."
 
@@ -84,17 +85,6 @@ def evaluate(expression: str, x: float, y: float) -> dict:
     return {"f": f, "dx": xv.grad, "dy": yv.grad, "num_dx": num_dx, "num_dy": num_dy, "rel_error": diff / scale}
 
 
-class _Panel(widgets.VBox):
-    """A VBox with a short, stable text form (the notebook stores it; no object ids)."""
-
-    def __init__(self, children, title):
-        super().__init__(children)
-        self._title = title
-
-    def __repr__(self):
-        return f"<{self._title}: interactive figure>"
-
-
 def _render(fig, out, alt):
     buf = io.BytesIO()
     fig.savefig(buf, format="png", dpi=fig.dpi, pil_kwargs={"compress_level": 1})
@@ -121,7 +111,7 @@ def graph_explorer(x: float = 1.5, y: float = -0.5, expression: str = "f = (x + 
     fig = Figure(figsize=(6, 2), dpi=96)
     ax = fig.add_axes((0.01, 0.01, 0.98, 0.98))
 
-    panel = _Panel([widgets.HBox([choice]), widgets.HBox([x_slider, y_slider]), out, readout], "graph explorer")
+    panel = Panel([widgets.HBox([choice]), widgets.HBox([x_slider, y_slider]), out, readout], "graph explorer")
     panel.figure, panel.output, panel.readout, panel.result = fig, out, readout, None
     drawn = {"expression": None, "texts": []}  # the graph's shape depends only on the expression
 
