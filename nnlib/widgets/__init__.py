@@ -26,6 +26,18 @@ class Panel(widgets.VBox):
     def __repr__(self):
         return f"<{self._title}: interactive figure>"
 
+    def connect(self, controls, update):
+        """Call ``update()`` now and whenever one of ``controls`` (a dict name -> control) changes.
+
+        The controls and ``update`` are kept as ``panel.controls`` and ``panel.update``, so
+        tests (and the benchmark of callback latency) can drive the figure without a browser.
+        """
+        self.controls, self.update = dict(controls), update
+        for control in self.controls.values():
+            control.observe(lambda change: update(), names="value")
+        update()
+        return self
+
 
 
 def static_animation(anim, name: str) -> str:

@@ -166,12 +166,8 @@ def descent_explorer(lr=0.1, x0=-0.5, function="double well", max_iter=60):
 
     controls = widgets.HBox([lr_slider, x0_slider, choice])
     panel = Panel([controls, out], "Gradient descent explorer")
-    panel.update, panel.figure, panel.output = update, fig, out
-    panel.controls = {"lr": lr_slider, "x0": x0_slider, "function": choice}
-    for w in (lr_slider, x0_slider, choice):
-        w.observe(update, names="value")
-    update()
-    return panel
+    panel.figure, panel.output = fig, out
+    return panel.connect({"lr": lr_slider, "x0": x0_slider, "function": choice}, update)
 
 
 # ---------------------------------------------------------------------------
@@ -250,12 +246,8 @@ def optimizer_explorer(optimizer="Momentum", lr=0.01, surface="valley"):
 
     controls = widgets.VBox([opt_choice, widgets.HBox([lr_slider, surf_choice])])
     panel = Panel([controls, out], "Optimiser explorer")
-    panel.update, panel.figure, panel.output = update, fig, out
-    panel.controls = {"optimizer": opt_choice, "lr": lr_slider, "surface": surf_choice}
-    for w in (opt_choice, lr_slider, surf_choice):
-        w.observe(update, names="value")
-    update()
-    return panel
+    panel.figure, panel.output = fig, out
+    return panel.connect({"optimizer": opt_choice, "lr": lr_slider, "surface": surf_choice}, update)
 
 
 # ---------------------------------------------------------------------------

@@ -140,8 +140,4 @@ def graph_explorer(x: float = 1.5, y: float = -0.5, expression: str = "f = (x + 
         )
         _render(fig, out, f"graph of {choice.value} at x={x_slider.value:.1f}, y={y_slider.value:.1f}")
 
-    for w in (choice, x_slider, y_slider):
-        w.observe(update, names="value")
-    panel.update = update
-    update()
-    return panel
+    return panel.connect({"expression": choice, "x": x_slider, "y": y_slider}, update)
