@@ -77,8 +77,18 @@ html-strict: $(STAMP) $(NODE_STAMP)
 	$(BIN)/jupyter-book build . --all -W --keep-going
 
 # JupyterLab 4 with ipywidgets 8 (jupyterlab_widgets is in requirements.txt); Ctrl-C stops it.
+# Before it starts: the chapters are marked trusted (their stored animations and widgets show
+# at once instead of waiting for a re-run), lab/overrides.json turns off JupyterLab's news
+# prompt and update check, and kernels encrypt their local connection (CurveZMQ), so no
+# "running over TCP without encryption" warning appears.
+LAB_SETTINGS := $(VENV)/share/jupyter/lab/settings
+KERNEL_OPTS  := --KernelManager.transport_encryption=auto
+LAB_ARGS     ?=
+
 lab: $(STAMP)
-	$(BIN)/jupyter lab --ServerApp.root_dir=chapters --ServerApp.ip=127.0.0.1 \
+	@$(BIN)/jupyter trust $(NOTEBOOKS)
+	@install -D -m 644 lab/overrides.json $(LAB_SETTINGS)/overrides.json
+	$(BIN)/jupyter lab --ServerApp.root_dir=chapters --ServerApp.ip=127.0.0.1 $(KERNEL_OPTS) $(LAB_ARGS) \
 	  $(if $(filter 0,$(shell id -u)),--allow-root)
 
 # Re-run every chapter top to bottom and store outputs and widget state in the notebook.
@@ -87,7 +97,7 @@ lab: $(STAMP)
 notebooks: $(STAMP)
 	@for nb in $(NOTEBOOKS); do \
 	  echo "Executing $$nb"; \
-	  $(BIN)/jupyter nbconvert --to notebook --execute --inplace \
+	  $(BIN)/jupyter nbconvert --to notebook --execute --inplace $(KERNEL_OPTS) \
 	    --ExecutePreprocessor.kernel_name=python3 \
 	    --ExecutePreprocessor.timeout=600 \
 	    --ExecutePreprocessor.record_timing=False \
@@ -111,8 +121,40 @@ lint: $(STAMP)
 unit: $(STAMP)
 	$(call run_pytest, tests --ignore=tests/test_site.py -n 2)
 
+# nbval re-runs every chapter and compares its outputs with the stored ones: here, and at the
+# same time under two emulated other machines (numpy's SIMD kernels narrowed, another OpenBLAS
+# kernel on one thread), because a learner's CPU rounds the last bits differently. Each run
+# logs to _build/nbval-<machine>.log; a failing run's log is printed. See README, "Portability".
+NBVAL := $(BIN)/pytest --nbval --nbval-sanitize-with $(SANITIZE) -p no:cacheprovider -q
+ifeq ($(shell uname -m),x86_64)
+MACHINES := native avx2 sse
+else
+MACHINES := native
+endif
+MACHINE_ENV_native :=
+MACHINE_ENV_avx2 := NPY_DISABLE_CPU_FEATURES=X86_V4,AVX512_ICL,AVX512_SPR \
+                    OPENBLAS_CORETYPE=Sandybridge OPENBLAS_NUM_THREADS=1
+MACHINE_ENV_sse  := NPY_DISABLE_CPU_FEATURES=X86_V3,X86_V4,AVX512_ICL,AVX512_SPR \
+                    OPENBLAS_CORETYPE=Nehalem OPENBLAS_NUM_THREADS=1
+
 nbval: $(STAMP)
-	$(call run_pytest, --nbval --nbval-sanitize-with $(SANITIZE) -n 2 --dist loadfile $(NOTEBOOKS))
+	@mkdir -p _build
+	@echo "nbval on $(words $(NOTEBOOKS)) notebooks, side by side on: $(MACHINES)"
+	@start=$$(date +%s); pids=(); \
+	for m in $(MACHINES); do \
+	  case $$m in \
+	    native) menv="$(MACHINE_ENV_native)";; avx2) menv="$(MACHINE_ENV_avx2)";; \
+	    sse) menv="$(MACHINE_ENV_sse)";; \
+	  esac; \
+	  env $$menv $(NBVAL) $(NOTEBOOKS) > _build/nbval-$$m.log 2>&1 & pids+=($$!); \
+	done; \
+	failed=""; i=0; for m in $(MACHINES); do \
+	  if ! wait $${pids[$$i]}; then failed="$$failed $$m"; fi; i=$$((i + 1)); \
+	  echo "  $$m: $$(tail -n 1 _build/nbval-$$m.log)"; \
+	done; \
+	echo "nbval took $$(( $$(date +%s) - start )) s"; \
+	for m in $$failed; do echo "==== nbval on the '$$m' machine failed:"; cat _build/nbval-$$m.log; done; \
+	[ -z "$$failed" ] || { echo "make: FAILED: nbval on:$$failed" >&2; exit 1; }
 
 site-test: html-strict
 	$(call run_pytest, tests/test_site.py)

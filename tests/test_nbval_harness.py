@@ -98,3 +98,42 @@ def test_changed_rich_output_fails(folder):
     result = run_nbval(folder, {"rich.ipynb": nb})
     assert result.returncode == 1, result.stdout + result.stderr
     assert "mismatch 'text/plain'" in result.stdout, result.stdout
+
+
+def test_marked_machine_dependent_numbers_are_masked_and_nothing_else(folder):
+    """``nnlib.report.approx`` marks a trained number with ≈: its digits may differ, the
+    rest of the line may not, and an unmarked number is compared exactly."""
+    code = "from nnlib.report import approx\nprint('loss', approx(0.0112, '.3f'), 'after 15 epochs')"
+    marked = _notebook([(code, [_stream("stdout", "loss ≈0.017 after 15 epochs\n")])])
+    wording = _notebook([(code, [_stream("stdout", "loss ≈0.011 after 16 epochs\n")])])
+    plain = _notebook([("print('loss', f'{0.0112:.3f}')", [_stream("stdout", "loss 0.017\n")])])
+    result = run_nbval(folder, {"marked.ipynb": marked, "wording.ipynb": wording,
+                                "plain.ipynb": plain})
+    assert "marked::ipynb::Cell 0 PASSED" in result.stdout, result.stdout
+    assert "wording::ipynb::Cell 0 FAILED" in result.stdout, result.stdout
+    assert "plain::ipynb::Cell 0 FAILED" in result.stdout, result.stdout
+
+
+def test_embedded_animation_frames_are_not_compared_but_the_html_is(folder):
+    frame = "<img src='data:image/png;base64,{}'>"
+    code = f"from IPython.display import HTML\nHTML({frame.format('iVBORw0KGgo=')!r} + ' 4 frames')"
+
+    def stored(png, text):
+        data = {"text/html": frame.format(png) + text, "text/plain": "<IPython.core.display.HTML object>"}
+        return [new_output("execute_result", data=data, execution_count=1)]
+
+    other_pixels = _notebook([(code, stored("AAAAB3Nza+/=", " 4 frames"))])
+    other_text = _notebook([(code, stored("iVBORw0KGgo=", " 5 frames"))])
+    result = run_nbval(folder, {"pixels.ipynb": other_pixels, "text.ipynb": other_text})
+    assert "pixels::ipynb::Cell 0 PASSED" in result.stdout, result.stdout
+    assert "text::ipynb::Cell 0 FAILED" in result.stdout, result.stdout
+
+
+def test_every_chapter_cell_that_prints_approx_numbers_asserts_a_claim():
+    """A ≈ number is left out of the comparison, so its cell must check the claim itself."""
+    missing = []
+    for path in sorted((ROOT / "chapters").glob("*.ipynb")):
+        for index, cell in enumerate(nbformat.read(path, 4).cells):
+            if cell.cell_type == "code" and "approx(" in cell.source and "assert " not in cell.source:
+                missing.append(f"{path.name} cell {index}")
+    assert not missing, f"cells printing approx() numbers without an assert: {missing}"
