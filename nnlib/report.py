@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import numbers
 
-__all__ = ["APPROX", "approx"]
+__all__ = ["APPROX", "approx", "verdict", "verdicts"]
 
 APPROX = "≈"  # the mark nbval's sanitiser looks for
 
@@ -52,3 +52,55 @@ def approx(value, spec: str = ".3g") -> str:
             "use e.g. '.3f', '.1%' or 'd' for an integer"
         ) from None
     return APPROX + text
+
+
+def _threshold_default():
+    from .gradcheck import THRESHOLD
+
+    return THRESHOLD
+
+
+def verdict(name: str, error, threshold: float | None = None, *, width: int = 0) -> None:
+    """Print one line for a gradient check, and stop the notebook if it fails.
+
+    ``verdict("dW1", 3.1e-11)`` prints ``dW1  rel. error 3.1e-11  (pass: <= 1e-07)``.
+
+    The relative error of a correct gradient is round-off (about 1e-11 for central
+    differences in float64), so its digits differ between machines; the notebook tests
+    compare the line without them (``tests/nbval_sanitize.cfg``) and rely on the assertion
+    made here instead: an error above ``threshold`` (or NaN) raises ``AssertionError``
+    with the quantity's name, so a wrong formula still stops the notebook.
+
+    Parameters
+    ----------
+    name : str
+        The quantity checked, in the book's notation (``"dW1"``, ``"dL/db2"``).
+    error : real number
+        Its relative error, e.g. from :func:`nnlib.gradcheck.rel_error`.
+    threshold : float, optional
+        The bar; :data:`nnlib.gradcheck.THRESHOLD` (1e-7, float64) by default.
+    width : int
+        Pad ``name`` to this many characters, to align a column of verdicts.
+    """
+    if not isinstance(name, str):
+        raise TypeError(f"verdict: name must be a string such as 'dW1', got {type(name).__name__}")
+    if isinstance(error, bool) or not isinstance(error, numbers.Real):
+        raise TypeError(
+            f"verdict: error must be a relative error (a real number), got {type(error).__name__} "
+            f"{error!r}; pass rel_error(analytic, numeric)"
+        )
+    threshold = _threshold_default() if threshold is None else threshold
+    line = f"{name:<{width}}  rel. error {float(error):.1e}  (pass: <= {threshold:.0e})"
+    if not error <= threshold:  # also catches NaN
+        raise AssertionError(
+            f"{name}: relative error {float(error):.1e} is above the threshold {threshold:.0e}; "
+            "the formula and the reference disagree"
+        )
+    print(line)  # printed, not returned: a cell ending in verdict(...) shows the line once
+
+
+def verdicts(errors: dict, threshold: float | None = None) -> None:
+    """:func:`verdict` for each ``name -> error`` of ``errors``, names aligned in a column."""
+    width = max((len(str(name)) for name in errors), default=0)
+    for name, error in errors.items():
+        verdict(str(name), error, threshold, width=width)

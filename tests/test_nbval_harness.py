@@ -137,3 +137,13 @@ def test_every_chapter_cell_that_prints_approx_numbers_asserts_a_claim():
             if cell.cell_type == "code" and "approx(" in cell.source and "assert " not in cell.source:
                 missing.append(f"{path.name} cell {index}")
     assert not missing, f"cells printing approx() numbers without an assert: {missing}"
+
+
+def test_round_off_of_a_passing_check_is_masked_a_failing_check_is_not(folder):
+    code = "from nnlib.report import verdict\nverdict('dW1', 3.1e-11)"
+    passing = _notebook([(code, [_stream("stdout", "dW1  rel. error 7.4e-12  (pass: <= 1e-07)\n")])])
+    failing_code = "print('dW1  rel. error 3.1e-03  (fail: > 1e-07)')"
+    failing = _notebook([(failing_code, [_stream("stdout", "dW1  rel. error 2.9e-03  (fail: > 1e-07)\n")])])
+    result = run_nbval(folder, {"passing.ipynb": passing, "failing.ipynb": failing})
+    assert "passing::ipynb::Cell 0 PASSED" in result.stdout, result.stdout
+    assert "failing::ipynb::Cell 0 FAILED" in result.stdout, result.stdout
