@@ -119,7 +119,7 @@ lint: $(STAMP)
 	$(BIN)/ruff check .
 
 unit: $(STAMP)
-	$(call run_pytest, tests --ignore=tests/test_site.py -n 2)
+	$(call run_pytest, tests --ignore=tests/test_site.py --ignore=tests/test_site_reading.py -n 2)
 
 # nbval re-runs every chapter and compares its outputs with the stored ones: here, and at the
 # same time under two emulated other machines (numpy's SIMD kernels narrowed, another OpenBLAS
@@ -157,7 +157,7 @@ nbval: $(STAMP)
 	[ -z "$$failed" ] || { echo "make: FAILED: nbval on:$$failed" >&2; exit 1; }
 
 site-test: html-strict
-	$(call run_pytest, tests/test_site.py)
+	$(call run_pytest, tests/test_site.py tests/test_site_reading.py)
 
 # ---------------------------------------------------------------------------- course admin
 
