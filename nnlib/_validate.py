@@ -108,7 +108,7 @@ def all_finite(arr: np.ndarray) -> bool:
     return math.isfinite(arr.sum()) or bool(np.isfinite(arr).all())
 
 
-def _describe(value) -> str:
+def describe(value) -> str:
     """``value`` for an error message: its type and a short repr."""
     if isinstance(value, type):
         return f"the class {value.__name__}"
@@ -119,7 +119,7 @@ def real_number(value, name: str, fix: str = "") -> float:
     """Return ``value`` as a finite float, or raise naming ``name`` (strings, None, NaN, inf refused)."""
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
         hint = f" Convert it first, e.g. float({value!r:.20})." if isinstance(value, str) else ""
-        raise TypeError(f"{name} must be a real number, got {_describe(value)}.{hint}")
+        raise TypeError(f"{name} must be a real number, got {describe(value)}.{hint}")
     if not math.isfinite(value):
         hint = f" {fix}" if fix else " Pass a finite number."
         raise ValueError(f"{name} must be a finite number, got {value!r}.{hint}")
@@ -139,7 +139,7 @@ def positive_number(value, name: str, fix: str = "") -> float:
     """Return ``value`` as a float, raising unless it is a finite number > 0."""
     hint = f" {fix}" if fix else " Pass a finite number such as 0.1 or 1."
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
-        raise TypeError(f"{name} must be a positive number, got {_describe(value)}.{hint}")
+        raise TypeError(f"{name} must be a positive number, got {describe(value)}.{hint}")
     if not math.isfinite(value) or value <= 0:
         raise ValueError(f"{name} must be > 0, got {value!r}.{hint}")
     return float(value)
@@ -149,7 +149,7 @@ def positive_int(value, name: str) -> int:
     """Return ``value`` as an int, raising unless it is an integer >= 1."""
     if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
         raise ValueError(
-            f"{name} must be an integer >= 1, got {_describe(value)}. Pass a whole number such as 1 or 10."
+            f"{name} must be an integer >= 1, got {describe(value)}. Pass a whole number such as 1 or 10."
         )
     return int(value)
 
@@ -158,7 +158,7 @@ def unit_interval(value, name: str, closed_left: bool = True) -> float:
     """Return ``value`` as a float in [0, 1) (or (0, 1)), e.g. a momentum coefficient."""
     left = "[" if closed_left else "("
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
-        raise TypeError(f"{name} must be a number in {left}0, 1), got {_describe(value)}. Use e.g. 0.9.")
+        raise TypeError(f"{name} must be a number in {left}0, 1), got {describe(value)}. Use e.g. 0.9.")
     low_ok = value >= 0 if closed_left else value > 0
     if not (low_ok and value < 1):
         raise ValueError(f"{name} must be in {left}0, 1), got {value!r}. Use e.g. 0.9 or 0.999.")
@@ -177,7 +177,7 @@ def get_rng(rng) -> np.random.Generator:
     if isinstance(rng, numbers.Integral) and not isinstance(rng, bool):
         return np.random.default_rng(int(rng))
     raise TypeError(
-        f"rng must be a numpy.random.Generator or an int seed, got {_describe(rng)}. "
+        f"rng must be a numpy.random.Generator or an int seed, got {describe(rng)}. "
         "Create one with numpy.random.default_rng(seed)."
     )
 
@@ -185,7 +185,7 @@ def get_rng(rng) -> np.random.Generator:
 def function(f, name: str, example: str) -> None:
     """Raise unless ``f`` is callable; ``example`` shows a right value, e.g. ``"nnlib.mse"``."""
     if not callable(f):
-        raise TypeError(f"{name} must be a function, got {_describe(f)}. Pass e.g. {example}.")
+        raise TypeError(f"{name} must be a function, got {describe(f)}. Pass e.g. {example}.")
 
 
 def instance(obj, name: str, needs: tuple[str, ...], example: str) -> None:
@@ -195,19 +195,19 @@ def instance(obj, name: str, needs: tuple[str, ...], example: str) -> None:
     """
     if isinstance(obj, type):
         raise TypeError(
-            f"{name} must be an object, got {_describe(obj)} itself. "
+            f"{name} must be an object, got {describe(obj)} itself. "
             f"Create one first, e.g. {example}."
         )
     missing = [a for a in needs if not hasattr(obj, a)]
     if obj is None or missing:
-        what = "None" if obj is None else f"{_describe(obj)} (it has no {', '.join(missing)})"
+        what = "None" if obj is None else f"{describe(obj)} (it has no {', '.join(missing)})"
         raise TypeError(f"{name} must be an object with {', '.join(needs)}, got {what}. Pass e.g. {example}.")
 
 
 def sequence(x, name: str, example: str) -> list:
     """Return ``x`` as a list, raising unless it is a list, tuple or other non-string sequence."""
     if x is None or isinstance(x, str | bytes | dict | numbers.Number) or not hasattr(x, "__iter__"):
-        raise TypeError(f"{name} must be a list, got {_describe(x)}. Pass e.g. {example}.")
+        raise TypeError(f"{name} must be a list, got {describe(x)}. Pass e.g. {example}.")
     return list(x)
 
 
@@ -219,7 +219,7 @@ def targets(y, name: str, n_samples: int) -> np.ndarray:
     """
     if y is None or isinstance(y, str | bytes):
         raise TypeError(
-            f"{name} must be an array of {n_samples} labels or targets, got {_describe(y)}. "
+            f"{name} must be an array of {n_samples} labels or targets, got {describe(y)}. "
             "Pass the labels that go with X."
         )
     arr = np.asarray(y)
@@ -244,7 +244,7 @@ def class_labels(y, name: str, n_samples: int, n_classes: int) -> np.ndarray:
     """
     if y is None or isinstance(y, str | bytes):
         raise TypeError(
-            f"{name} must be {n_samples} integer class labels or one-hot rows, got {_describe(y)}. "
+            f"{name} must be {n_samples} integer class labels or one-hot rows, got {describe(y)}. "
             "Pass the labels of the batch."
         )
     arr = np.asarray(y)
