@@ -118,7 +118,7 @@ def describe(value) -> str:
 def real_number(value, name: str, fix: str = "") -> float:
     """Return ``value`` as a finite float, or raise naming ``name`` (strings, None, NaN, inf refused)."""
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
-        hint = f" Convert it first, e.g. float({value!r:.20})." if isinstance(value, str) else ""
+        hint = f" Convert it first, e.g. float({value!r:.20})." if isinstance(value, str) else " Pass a number."
         raise TypeError(f"{name} must be a real number, got {describe(value)}.{hint}")
     if not math.isfinite(value):
         hint = f" {fix}" if fix else " Pass a finite number."
@@ -211,7 +211,7 @@ def sequence(x, name: str, example: str) -> list:
     return list(x)
 
 
-def targets(y, name: str, n_samples: int) -> np.ndarray:
+def targets(y, name: str, n_samples: int, x_name: str = "X") -> np.ndarray:
     """Return ``y`` as an array with one finite entry (a label or a target row) per sample.
 
     For the data-handling functions (``fit``, ``minibatches``, ``train_test_split``);
@@ -220,16 +220,18 @@ def targets(y, name: str, n_samples: int) -> np.ndarray:
     if y is None or isinstance(y, str | bytes):
         raise TypeError(
             f"{name} must be an array of {n_samples} labels or targets, got {describe(y)}. "
-            "Pass the labels that go with X."
+            f"Pass the labels that go with {x_name}."
         )
     arr = np.asarray(y)
     if arr.dtype == object or not (np.issubdtype(arr.dtype, np.number) or arr.dtype == np.bool_):
-        raise TypeError(f"{name} must be numeric labels or targets, got an array of dtype {arr.dtype}.")
+        raise TypeError(
+            f"{name} must be numeric labels or targets, got an array of dtype {arr.dtype}. Use e.g. y.astype(int)."
+        )
     if arr.ndim == 0 or arr.shape[0] != n_samples:
         got = "a single number" if arr.ndim == 0 else f"{arr.shape[0]}"
         raise ValueError(
-            f"X has {n_samples} samples but {name} has {got}; they must match (one label or target "
-            "per row of X)."
+            f"{x_name} has {n_samples} samples but {name} has {got}; they must match (one label or target "
+            f"per row of {x_name}). Pass the labels that go with {x_name}."
         )
     if np.issubdtype(arr.dtype, np.inexact) and not np.isfinite(arr).all():
         raise NonFiniteError(f"{name} contains NaN or inf values; expected finite labels or targets. Check the data.")
@@ -273,8 +275,8 @@ def class_labels(y, name: str, n_samples: int, n_classes: int) -> np.ndarray:
         )
     if arr.shape[0] != n_samples:
         raise ValueError(
-            f"{name} has {arr.shape[0]} labels but the scores have {n_samples} samples; "
-            "did you pass the labels of a different batch?"
+            f"{name} has {arr.shape[0]} labels but the scores have {n_samples} samples; expected one label "
+            "per sample - did you pass the labels of a different batch?"
         )
     if not np.issubdtype(arr.dtype, np.integer):
         if np.issubdtype(arr.dtype, np.floating) and np.all(np.isfinite(arr)) and np.all(

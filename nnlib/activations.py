@@ -126,6 +126,11 @@ def softmax_backward(y_hat, dout, axis=-1):
 
 
 def _check_axis(axis, z):
+    if z.ndim == 0:
+        raise ValueError(
+            "z must hold one score per class, got a single number (shape ()). "
+            "Pass a vector (K,) or a batch (B, K)."
+        )
     if isinstance(axis, bool) or not isinstance(axis, int | np.integer) or not -z.ndim <= axis < max(z.ndim, 1):
         raise ValueError(
             f"axis must be an integer in [-{z.ndim}, {z.ndim - 1}] for an array of shape {z.shape}, got {axis!r}. "

@@ -23,14 +23,14 @@ from ._validate import (
 )
 
 
-def check_samples(X, y):
-    """Return ``(X, y)`` as arrays after checking ``X`` is ``(N, n)`` and ``y`` has N entries."""
+def check_samples(X, y, x_name="X", y_name="y"):
+    """Return ``(X, y)`` as arrays after checking ``X`` is ``(N, n)`` and ``y`` has N finite entries."""
     if X.ndim != 2:
         raise ValueError(
-            f"X must be a batch (N, n) with one sample per row, got shape {X.shape}. "
-            "For one feature per sample use X.reshape(-1, 1)."
+            f"{x_name} must be a batch (N, n) with one sample per row, got shape {X.shape}. "
+            f"For one feature per sample use {x_name}.reshape(-1, 1)."
         )
-    return X, targets(y, "y", len(X))
+    return X, targets(y, y_name, len(X), x_name)
 
 
 def make_spiral(n_per_class=100, n_classes=3, noise=0.2, rng=None):

@@ -62,7 +62,8 @@ def _value(f, x) -> float:
 def _finite_gradient(grad, h):
     if not np.isfinite(grad).all():
         raise NonFiniteError(
-            f"f(x + h) or f(x - h) was not finite with h={h!r}; f must be finite near x. "
+            f"f(x + h) or f(x - h) was not finite with h={h!r} (got a gradient of {grad.ravel()[0]!r}, ...); "
+            "f must be finite near x. "
             "Try a smaller h such as 1e-5, or check that f is defined around x."
         )
     return grad

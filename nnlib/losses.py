@@ -32,7 +32,8 @@ def _as_rows(scores: np.ndarray, name: str):
     if scores.ndim == 2:
         return scores, lambda g: g
     raise ValueError(
-        f"{name} must be a vector (K,), a column (K, 1) or a batch (B, K), got shape {scores.shape}."
+        f"{name} must be a vector (K,), a column (K, 1) or a batch (B, K), got shape {scores.shape}. "
+        "Reshape it, e.g. to (B, K) with one sample per row."
     )
 
 
@@ -114,9 +115,15 @@ def binary_cross_entropy_with_logits(z, y):
     z = as_float_array(z, "z")
     y = as_float_array(y, "y", dtype=z.dtype)
     if y.shape != z.shape:
-        raise ValueError(f"y has shape {y.shape} but z has shape {z.shape}; they must match.")
+        raise ValueError(
+            f"y has shape {y.shape} but z has shape {z.shape}; they must match. "
+            "Reshape the targets, e.g. y.reshape(z.shape)."
+        )
     if y.min() < 0 or y.max() > 1:
-        raise ValueError(f"y must hold targets in [0, 1], got values from {y.min()} to {y.max()}.")
+        raise ValueError(
+            f"y must hold targets in [0, 1], got values from {y.min()} to {y.max()}. "
+            "Use 0/1 labels or probabilities."
+        )
     B = 1 if z.ndim == 1 else z.shape[0]
     # log(1 + e^z) = max(z, 0) + log(1 + e^{-|z|}): no overflow for any z.
     softplus = np.maximum(z, 0) + np.log1p(np.exp(-np.abs(z)))

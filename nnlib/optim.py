@@ -66,7 +66,7 @@ class Optimizer:
             if np.shape(g) != p.shape:
                 raise ValueError(
                     f"grads[{name!r}] has shape {np.shape(g)} but params[{name!r}] has shape {p.shape}; "
-                    "a gradient has its parameter's shape - is one of them transposed?"
+                    "a gradient must have its parameter's shape - is one of them transposed?"
                 )
             if type(g) is not np.ndarray or g.dtype != p.dtype:  # lists, or another float width
                 g = _as_gradient(g, name, p.dtype)

@@ -201,7 +201,8 @@ def _validation(validation_data):
             "Pass e.g. validation_data=(X_test, y_test)."
         )
     X_val, y_val = validation_data
-    return check_samples(as_float_array(X_val, "X_val"), y_val)
+    names = ("validation_data[0]", "validation_data[1]")
+    return check_samples(as_float_array(X_val, names[0]), y_val, *names)
 
 
 def _evaluate_trained(model, X, y, loss_fn, optimizer):
