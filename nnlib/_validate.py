@@ -182,6 +182,20 @@ def get_rng(rng) -> np.random.Generator:
     )
 
 
+def check_activation(name, known):
+    """Raise unless ``name`` is a key of ``known`` (the activation names a builder accepts)."""
+    if not isinstance(name, str) or name not in known:
+        raise ValueError(
+            f"activation must be one of {sorted(known)}, got {name!r}. Pass the name as a string, e.g. 'relu'."
+        )
+
+
+def one_of(value, name: str, options) -> None:
+    """Raise unless ``value`` is one of the string keys ``options`` (a menu of names)."""
+    if not isinstance(value, str) or value not in options:
+        raise ValueError(f"{name} must be one of {sorted(options)}, got {value!r}. Pass one of these names.")
+
+
 def function(f, name: str, example: str) -> None:
     """Raise unless ``f`` is callable; ``example`` shows a right value, e.g. ``"nnlib.mse"``."""
     if not callable(f):

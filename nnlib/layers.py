@@ -19,7 +19,16 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._validate import as_float_array, describe, get_rng, positive_int, real_number, resolve_dtype, sequence
+from ._validate import (
+    as_float_array,
+    check_activation,
+    describe,
+    get_rng,
+    positive_int,
+    real_number,
+    resolve_dtype,
+    sequence,
+)
 from .activations import sigmoid, softmax, softmax_backward
 from .init import constant, get_initialiser
 
@@ -322,14 +331,6 @@ class Softmax(Layer):
 
     def cache_nbytes(self) -> int:
         return 0 if self.cache is None else self.cache[0].nbytes
-
-
-def check_activation(name, known):
-    """Raise unless ``name`` is a key of ``known`` (the activation names a builder accepts)."""
-    if not isinstance(name, str) or name not in known:
-        raise ValueError(
-            f"activation must be one of {sorted(known)}, got {name!r}. Pass the name as a string, e.g. 'relu'."
-        )
 
 
 ACTIVATION_LAYERS = {
