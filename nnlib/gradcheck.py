@@ -22,6 +22,7 @@ from ._validate import (
     describe,
     function,
     instance,
+    non_negative_number,
     positive_number,
 )
 
@@ -119,7 +120,8 @@ def rel_error(a, b, floor=1e-8):
     """
     a = as_float_array(a, "a")
     b = as_float_array(b, "b")
-    floor = positive_number(floor, "floor", "Use a small floor such as 1e-8.")
+    # floor=0 is allowed: Chapter 3 shows with it why the floor exists (0 vs 0 gives NaN).
+    floor = non_negative_number(floor, "floor", "Use a small floor such as 1e-8.")
     if a.shape != b.shape:
         raise ValueError(
             f"a has shape {a.shape} but b has shape {b.shape}; a gradient must have its "
