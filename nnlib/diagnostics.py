@@ -22,7 +22,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ._validate import as_float_array, get_rng, positive_int
+from ._validate import as_float_array, check_activation, function, get_rng, positive_int
 from .gradcheck import THRESHOLD, check_layer
 from .init import he_normal, normal, xavier_normal
 from .layers import ACTIVATION_LAYERS, Layer, Linear, PReLU, ReLU, Sequential, Tanh
@@ -40,7 +40,10 @@ def _check_model(model):
 def _check_batch(X, model):
     X = as_float_array(X, "X")
     if X.ndim != 2:
-        raise ValueError(f"X must be a batch (B, n_in) with one sample per row, got shape {X.shape}.")
+        raise ValueError(
+            f"X must be a batch (B, n_in) with one sample per row, got shape {X.shape}. "
+            "For one sample x pass x[None, :]."
+        )
     first = next((l for l in model.layers if isinstance(l, Linear)), None)
     if first is not None and X.shape[1] != first.n_in:
         raise ValueError(
@@ -84,11 +87,12 @@ def deep_mlp(depth, activation="relu", init="he", width=64, n_in=64, n_out=10, b
     """
     depth = positive_int(depth, "depth")
     width = positive_int(width, "width")
-    if activation not in ACTIVATION_LAYERS:
-        raise ValueError(f"activation must be one of {sorted(ACTIVATION_LAYERS)}, got {activation!r}.")
+    check_activation(activation, ACTIVATION_LAYERS)
     if isinstance(init, str):
         if init not in INITS:
-            raise ValueError(f"init must be one of {sorted(INITS)} or an initialiser function, got {init!r}.")
+            raise ValueError(
+                f"init must be one of {sorted(INITS)} or an initialiser function, got {init!r}. Pass e.g. 'he'."
+            )
         init = INITS[init]
     rng = get_rng(rng)
     sizes = [positive_int(n_in, "n_in")] + [width] * (depth - 1) + [positive_int(n_out, "n_out")]
@@ -117,6 +121,7 @@ def gradient_norms(model, X, y, loss_fn=softmax_cross_entropy):
     suffers first when gradients vanish or explode.
     """
     model = _check_model(model)
+    function(loss_fn, "loss_fn", "nnlib.softmax_cross_entropy")
     X = _check_batch(X, model)
     _, dscores = loss_fn(model.forward(X), y)
     model.zero_grad()
@@ -178,7 +183,10 @@ def count_dead(A):
     """Number of units (columns of ``A``, shape ``(B, n)``) that are 0 for every sample."""
     A = as_float_array(A, "A")
     if A.ndim != 2:
-        raise ValueError(f"A must be activations of shape (B, n), one sample per row, got {A.shape}.")
+        raise ValueError(
+            f"A must be activations of shape (B, n), one sample per row, got {A.shape}. "
+            "Pass one layer's output for a batch."
+        )
     return int(np.sum(np.all(A == 0.0, axis=0)))
 
 

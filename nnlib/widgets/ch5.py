@@ -19,6 +19,7 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import NullFormatter
 from threadpoolctl import threadpool_limits
 
+from .._validate import positive_int
 from ..diagnostics import activation_stats, deep_mlp, gradient_norms
 from . import static_animation
 
@@ -40,6 +41,10 @@ def depth_profile(depth, activation, init, width=64, batch=128, n_classes=10, se
     Linear layers. Returns ``(norms, stats)`` as given by
     :func:`~nnlib.diagnostics.gradient_norms` and :func:`~nnlib.diagnostics.activation_stats`.
     """
+    batch, width = positive_int(batch, "batch"), positive_int(width, "width")
+    n_classes = positive_int(n_classes, "n_classes")
+    if isinstance(seed, bool) or not isinstance(seed, int | np.integer):
+        raise TypeError(f"seed must be an int, got {type(seed).__name__} {seed!r:.30}. Pass e.g. seed=0.")
     rng = np.random.default_rng(seed)
     X = rng.standard_normal((batch, width))
     y = rng.integers(0, n_classes, batch)
