@@ -46,7 +46,9 @@ from nnlib import (
     init,
     layers,
     losses,
+    figures,
     optim,
+    report,
     train,
 )
 
@@ -96,6 +98,17 @@ class _Quad:
 
 # Each target: (name, function, valid kwargs factory, {arg: kind}).
 # Kinds tell the fuzzer which bad values to try for that argument.
+def _closing(make_figure):
+    """Call a figure-making function and close the figure it made (the fuzz makes many)."""
+    import matplotlib.pyplot as plt
+
+    def call(**kwargs):
+        result = make_figure(**kwargs)
+        plt.close("all")
+        return result
+    return call
+
+
 def _targets():
     T = []
 
@@ -125,6 +138,15 @@ def _targets():
         lambda: {"y_hat": activations.softmax(rows()), "y": labels()}, {"y_hat": "array", "y": "labels"})
     add("losses.l2_penalty", losses.l2_penalty, lambda: {"weights": {"W": rows()}, "lam": 0.1},
         {"weights": "weights", "lam": "number_nonneg"})
+
+    add("report.approx", report.approx, lambda: {"value": 0.25, "spec": ".2f"},
+        {"value": "number", "spec": "identifier"})
+    add("report.verdict", report.verdict, lambda: {"name": "dW1", "error": 1e-11, "threshold": 1e-7, "width": 4},
+        {"name": "identifier", "threshold": "number_pos", "width": "int"})
+    add("report.verdicts", report.verdicts, lambda: {"errors": {"dW1": 1e-11}, "threshold": 1e-7},
+        {"threshold": "number_pos"})
+    add("figures.subplots", _closing(figures.subplots), lambda: {"nrows": 1, "ncols": 2, "height": 3.0},
+        {"nrows": "int", "ncols": "int", "height": "number_pos"})
 
     add("Linear", layers.Linear, lambda: {"n_in": 3, "n_out": 2, "init": "he_normal", "bias": 0.0, "rng": 0},
         {"n_in": "int", "n_out": "int", "init": "choice", "bias": "number", "rng": "rng"})
@@ -624,12 +646,13 @@ def test_every_public_callable_is_fuzzed():
     """Guard against a new public function escaping the fuzz: each module's public names are covered."""
     covered = " ".join(t[0] for t in TARGETS)
     modules = [activations, losses, layers, init, optim, gradcheck, data, train, engine, backprop, batch, descent,
-               diagnostics]
+               diagnostics, report, figures]
     skip = {"Layer", "Optimizer", "History", "TrainingDiverged", "LayerStats", "LayerCheck", "BuggyTanh",
             "RecordingCache", "DescentResult", "RegressionRun", "Objective", "format_gradcheck", "linear_layers",
             "layer_outputs", "params_from_model", "unique_cache_nbytes", "inference_peak_nbytes", "train_step",
             "deep_forward", "deep_loss", "deep_backward", "loss", "backward", "n_layers", "load_diabetes",
-            "check_samples", "softmax", "forward", "sigmoid"}
+            "check_samples", "softmax", "forward", "sigmoid",
+            "use", "style"}  # figures.use and figures.style take no arguments
     missing = []
     for m in modules:
         for n, obj in vars(m).items():
