@@ -121,7 +121,7 @@ def test_log_points_are_not_trusted_and_best_result_counts():
         {"exercise": "not.expected", "status": "correct", "points": 5},
         {"nonsense": True},
     ]
-    best = grade._best_results(entries, {"demo.double": 1.0, "demo.answer": 1.0})
+    best = grade.best_results(entries, {"demo.double": 1.0, "demo.answer": 1.0})
     assert best == {
         "demo.double": {"status": "correct", "points": 1.0, "message": "correct: All 3 tests passed."},
         "demo.answer": {"status": "incorrect", "points": 0.0, "message": "incorrect: no"},
@@ -131,8 +131,8 @@ def test_log_points_are_not_trusted_and_best_result_counts():
 def test_malformed_log_lines_are_skipped(tmp_path):
     log = tmp_path / "log.jsonl"
     log.write_text('{"exercise": "demo.double", "status": "correct"}\nnot json\n[1, 2]\n\n')
-    assert grade._read_log(log) == [{"exercise": "demo.double", "status": "correct"}]
-    assert grade._read_log(tmp_path / "missing.jsonl") == []
+    assert grade.read_log(log) == [{"exercise": "demo.double", "status": "correct"}]
+    assert grade.read_log(tmp_path / "missing.jsonl") == []
 
 
 def test_expected_exercises_from_metadata_or_chapter():
