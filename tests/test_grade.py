@@ -4,7 +4,9 @@ The fixtures (tests/fixtures/grading) come from a small demo notebook, not from 
 chapters, so editing a chapter never changes them. Seven students: correct, partial,
 raising, hanging, kernel-killing, sys.exit with deleted cells, and one whose kernel
 ignores interrupts (stopped by the total time limit). Rebuild them with
-``tests/fixtures/grading/make_fixtures.py``; ``expected_grades.csv`` is written by hand.
+``tests/fixtures/grading/make_fixtures.py``; ``expected_grades.csv`` and the expected
+exports (``expected_totals.csv``, ``expected_canvas.csv``, ``expected_moodle.csv``) are
+written by hand.
 """
 
 from __future__ import annotations
@@ -43,7 +45,8 @@ def graded(tmp_path_factory):
     env.pop("NNLIB_GRADE_LOG", None)
     proc = subprocess.run(
         [sys.executable, "-m", "nnlib.grade", str(SUBMISSIONS), "--out", str(out), "--jobs", "2",
-         "--timeout-cell", "2", "--timeout-total", "15", "--timeout-check", "0.5"],
+         "--timeout-cell", "2", "--timeout-total", "15", "--timeout-check", "0.5",
+         "--export", "totals", "canvas", "moodle"],
         env=env, cwd=str(ROOT), capture_output=True, text=True, timeout=300,
     )  # fmt: skip
     return {"proc": proc, "out": out, "before": before}
@@ -54,6 +57,13 @@ def test_grading_produces_exactly_the_expected_csv(graded):
     assert proc.returncode == 0, proc.stderr
     expected = (FIXTURES / "expected_grades.csv").read_text(encoding="utf-8")
     assert graded["out"].read_text(encoding="utf-8") == expected
+
+
+@pytest.mark.parametrize("export", ["totals", "canvas", "moodle"])
+def test_each_export_is_exactly_the_expected_file(graded, export):
+    """Per-student totals, and the Canvas and Moodle gradebook imports (see nnlib/grade/exports.py)."""
+    written = graded["out"].with_name(f"grades_{export}.csv")
+    assert written.read_bytes() == (FIXTURES / f"expected_{export}.csv").read_bytes()
 
 
 def test_submissions_are_never_modified(graded):
@@ -165,6 +175,47 @@ def test_rows_merge_notebooks_of_one_student():
         ("demo.double", 1.0, "correct: ok"),
         ("demo.answer", 0.0, "not checked: y"),
     ]
+
+
+def _row(student, exercise, points, max_points):
+    return {"student": student, "exercise": exercise, "points": points, "max_points": max_points, "message": ""}
+
+
+def test_exports_total_each_chapter_in_order(tmp_path):
+    """Chapters in numeric order; a chapter a student has no notebook for is blank in the LMS files."""
+    rows = [
+        _row("bo", "ch10.a", 1.0, 2.0),
+        _row("bo", "ch2.a", 0.5, 1.0),
+        _row("bo", "ch2.b", 1.0, 1.0),
+        _row("al", "ch2.a", 1.0, 1.0),
+    ]
+    out = tmp_path / "g.csv"
+    grade.write_exports(rows, out, ["totals", "canvas", "moodle"])
+    assert (tmp_path / "g_totals.csv").read_text() == (
+        "student,points,maximum,percent,ch2_points,ch2_maximum,ch10_points,ch10_maximum\n"
+        "al,1,1,100.0,1,1,0,0\n"
+        "bo,2.5,4,62.5,1.5,2,1,2\n"
+    )
+    assert (tmp_path / "g_canvas.csv").read_text() == (
+        "Student,ID,SIS User ID,SIS Login ID,Section,ch2,ch10\n"
+        "Points Possible,,,,,2,2\n"
+        "al,,,al,,1,\n"
+        "bo,,,bo,,1.5,1\n"
+    )
+    assert (tmp_path / "g_moodle.csv").read_text() == "username,ch2,ch10\nal,1,\nbo,1.5,1\n"
+
+
+def test_list_prints_every_exercise_with_chapter_points_and_title(capsys):
+    from nnlib.checks import registry
+
+    assert grade.main(["--list"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0].split() == ["exercise", "chapter", "points", "title"]
+    exercises = registry()
+    assert len(lines) == len(exercises) + 2
+    for line, ex in zip(lines[1:], exercises.values(), strict=False):
+        assert line.split(None, 3) == [ex.id, ex.chapter, f"{ex.points:g}", ex.title]
+    assert lines[-1] == f"{len(exercises)} exercises, {sum(e.points for e in exercises.values()):g} points"
 
 
 def test_cli_rejects_a_missing_folder(tmp_path, capsys):

@@ -64,7 +64,7 @@ def grade_on_dask(
 
     progress = progress or (lambda done, total, report: None)
     reports = []
-    with Client(scheduler, timeout="60s") as client:
+    with Client(scheduler) as client:  # connect timeout: distributed.comm.timeouts.connect (30 s)
         futures = {}
         for student, path in submissions:
             try:
