@@ -230,3 +230,22 @@ def test_metadata_written_by_the_student_command_is_json_list():
     text = (SUBMISSIONS / "alice_correct.ipynb").read_text(encoding="utf-8")
     info = json.loads(text)["metadata"]["nnlib"]["student_notebook"]
     assert info["exercises"] == [["demo.double", 1.0], ["demo.row_sums", 2.0], ["demo.answer", 1.0]]
+
+
+def test_cells_tagged_grade_skip_are_not_run_unless_they_check(tmp_path, monkeypatch):
+    """A tagged drawing cell is left out (cell numbers unchanged); a tagged check cell still runs."""
+    nb = nbformat.read(SUBMISSIONS / "alice_correct.ipynb", as_version=4)
+    drawing = nbformat.v4.new_code_cell("raise RuntimeError('this cell only draws')")
+    drawing.metadata["tags"] = [grade.SKIP_TAG]
+    nb.cells.insert(2, drawing)
+    check_cell = next(i for i, c in enumerate(nb.cells) if 'check("demo.double"' in c.source)
+    nb.cells[check_cell].metadata["tags"] = [grade.SKIP_TAG]
+    nb.cells.insert(len(nb.cells), nbformat.v4.new_code_cell("1 / 0"))  # untagged: runs and raises
+    path = tmp_path / "ann.ipynb"
+    nbformat.write(nb, path)
+    monkeypatch.setenv("PYTHONPATH", os.pathsep.join([str(ROOT), str(FIXTURES)]))
+    monkeypatch.delenv("NNLIB_GRADE_LOG", raising=False)
+    report = grade.grade_notebook("ann", str(path), timeout_cell=30, timeout_total=120)
+    assert sum(r["points"] for r in report["results"].values()) == 4.0
+    assert report["notes"] == [f"cell {len(nb.cells)} raised ZeroDivisionError: division by zero"]
+    assert nbformat.read(path, as_version=4) == nb  # the submission keeps its cells
