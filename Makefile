@@ -33,7 +33,7 @@ help:
 	@echo "make grade SUBMISSIONS=<folder>   grade returned notebooks into grades.csv"
 	@echo "make bench      run the benchmarks"
 	@echo "make venv       create/update .venv from requirements.txt (done by every target)"
-	@echo "make clean      remove _build/, build/ and grades.csv"
+	@echo "make clean      remove _build/, build/ and the grades files"
 
 # ---------------------------------------------------------------------------- environment
 
@@ -131,4 +131,4 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/run.py
 
 clean:
-	rm -rf _build build grades.csv
+	rm -rf _build build grades.csv grades_*.csv grades_feedback
