@@ -3,6 +3,7 @@
     python -m nnlib.grade SUBMISSIONS_DIR --out grades.csv [--jobs N | --scheduler tcp://HOST:8786]
         [--export totals canvas moodle] [--timeout-cell S] [--timeout-total S]
         [--timeout-check S] [--exercises ch1 ...]
+
     python -m nnlib.grade --list
 
 Every ``.ipynb`` under ``SUBMISSIONS_DIR`` is one submission. The student is the name
