@@ -40,22 +40,6 @@ print("ran", path.name)
 """
 
 
-def _uses_book_tools(chapter: Path) -> bool:
-    """True while a chapter still uses myst_nb's glue (the lead is removing it from Chapter 4)."""
-    return bool(pack.needs_book_tools(chapter))
-
-
-def _params():
-    return [
-        pytest.param(
-            p.name,
-            id=p.stem,
-            marks=pytest.mark.xfail(_uses_book_tools(p), reason="the chapter still uses myst_nb glue", strict=True),
-        )
-        for p in CHAPTERS
-    ]
-
-
 @pytest.fixture(scope="module")
 def built(tmp_path_factory):
     out = tmp_path_factory.mktemp("pack") / "student"
@@ -94,8 +78,7 @@ def test_pack_has_notebooks_wheel_requirements_and_readme(built):
         f"python3 -m venv .venv && .venv/bin/python -m pip install -r requirements.txt {wheel.name}",
         ".venv/bin/jupyter lab",
     ]
-    if not any(_uses_book_tools(p) for p in CHAPTERS):
-        assert proc.returncode == 0, proc.stderr
+    assert proc.returncode == 0, proc.stderr
 
 
 def test_requirements_are_only_what_notebooks_need_pinned_as_the_course(built):
@@ -110,7 +93,7 @@ def test_requirements_are_only_what_notebooks_need_pinned_as_the_course(built):
     assert not any(name.startswith("sphinx") for name in names)
 
 
-@pytest.mark.parametrize("name", _params())
+@pytest.mark.parametrize("name", [p.name for p in CHAPTERS], ids=[p.stem for p in CHAPTERS])
 def test_no_student_notebook_needs_the_book_tools(built, name):
     out, proc = built
     assert pack.needs_book_tools(out / name) == []
@@ -132,7 +115,4 @@ def test_every_student_notebook_runs_in_a_fresh_environment(installed):
         )  # fmt: skip
         if proc.returncode != 0 or f"ran {chapter.name}" not in proc.stdout:
             failed[chapter.name] = proc.stderr[-3000:]
-    expected_failures = {p.name for p in CHAPTERS if _uses_book_tools(p)}
-    assert set(failed) == expected_failures, {k: v for k, v in failed.items() if k not in expected_failures}
-    for name in expected_failures:
-        assert "No module named 'myst_nb'" in failed[name], failed[name]
+    assert not failed, failed
