@@ -103,8 +103,7 @@ def test_no_student_notebook_needs_the_book_tools(built, name):
 
 def test_every_student_notebook_runs_in_a_fresh_environment(installed):
     """One test for all notebooks, so that the environment is installed once (pytest-xdist
-    would install it once per worker for several tests). A chapter that still uses myst_nb
-    must fail there (it is the reason for this pack's rule); every other one must run."""
+    would install it once per worker for several tests). Every chapter must run there."""
     here, env = installed
     env = dict(env, MPLBACKEND="Agg")
     failed = {}
