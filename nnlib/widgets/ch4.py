@@ -15,7 +15,7 @@ from .._validate import positive_int, positive_number
 from ..layers import mlp
 from ..optim import SGD
 from ..train import fit
-from . import static_animation
+from . import Panel, static_animation
 
 #: Batch sizes offered by the widget (``None`` means the whole training set).
 BATCH_SIZES = (4, 8, 16, 32, 64, 128, 256, None)
@@ -116,7 +116,8 @@ def training_curve_widget(data, epochs=5, hidden=32, seed=0):
 
     batch.observe(redraw, names="value")
     lr.observe(redraw, names="value")
-    box = w.VBox([w.HBox([batch, lr]), out])
+    # a Panel (a VBox) stores a short, stable text form in the notebook, not a long repr
+    box = Panel([w.HBox([batch, lr]), out], "batch size and learning rate")
     box.redraw = redraw
     box.batch_size, box.lr, box.output = batch, lr, out
     redraw()
