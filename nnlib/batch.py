@@ -309,6 +309,29 @@ def per_sample_loop(params, X, y, activation="sigmoid"):
     return total_loss / B, [(sW / B, sb / B) for sW, sb in total]
 
 
+def mean_of_per_sample_gradients(params, X, y, activation="sigmoid"):
+    """Chapter 3's way, one column at a time: the mean of the per-sample gradients ``[(dW, db)]``.
+
+    Each row of ``X`` goes through :func:`nnlib.backprop.deep_loss_and_grads` as a column
+    vector (biases as columns), and the gradients are averaged. It equals
+    :func:`loss_and_grads` up to round-off; Chapter 4 uses it to check exactly that.
+    """
+    from .backprop import deep_loss_and_grads
+
+    params = _check_params(params)
+    X = _as_batch(X, params[0][0].shape[1])
+    labels = class_labels(y, "y", X.shape[0], params[-1][0].shape[0])
+    p3 = {}
+    for l, (W_l, b_l) in enumerate(params, start=1):
+        p3[f"W{l}"], p3[f"b{l}"] = W_l, b_l[:, None]
+    total = None
+    for x_i, c_i in zip(X, labels, strict=True):
+        _, g = deep_loss_and_grads(p3, x_i[:, None], int(c_i), activation=activation)
+        total = g if total is None else {k: total[k] + g[k] for k in g}
+    B = len(X)
+    return [(total[f"W{l}"] / B, total[f"b{l}"][:, 0] / B) for l in range(1, len(params) + 1)]
+
+
 def params_from_model(model):
     """The ``[(W, b)]`` list of an ``nnlib`` :class:`~nnlib.layers.Sequential` (the same arrays, not copies)."""
     from .layers import Linear
@@ -408,6 +431,7 @@ __all__ = [
     "backward",
     "loss_and_grads",
     "per_sample_loop",
+    "mean_of_per_sample_gradients",
     "params_from_model",
     "nnlib_gradients",
     "cache_nbytes_per_layer",
