@@ -108,6 +108,7 @@ def test_layerwise_gradcheck_points_at_exactly_the_buggy_layer(batch):
     assert [row.index for row in report if not row.passed] == [3]
     assert set(report[0].errors) == {"x", "W", "b"}
     text = dg.format_gradcheck(report)
-    assert "BuggyTanh()" in text and text.count("False") == 1
+    assert "BuggyTanh()" in text and text.count("fails (> 1e-07)") == 1
+    assert text.count("(pass: <= 1e-07)") == 4 and "True" not in text and "False" not in text
     model.layers[3] = Tanh()
     assert all(row.passed for row in dg.layerwise_gradcheck(model, X[:4]))
