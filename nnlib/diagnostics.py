@@ -252,18 +252,33 @@ def layerwise_gradcheck(model, X, rng=None, h=1e-5):
             for i, (layer, x) in enumerate(zip(model.layers, inputs, strict=True))]
 
 
+def format_error(name, error, threshold=THRESHOLD, width=0):
+    """One line for one checked quantity, with its relative error.
+
+    A pass reads exactly as :func:`nnlib.report.verdict` prints it,
+    ``dW1  rel. error 3.1e-11  (pass: <= 1e-07)`` (the notebook tests mask its round-off
+    digits); a failure reads ``dW1  rel. error 1.2e-01  fails (> 1e-07)`` and is returned,
+    not raised, so that a planted bug can be shown. The caller asserts what it expects.
+    """
+    label = f"{name:<{width}}  rel. error {float(error):.1e}"
+    if error <= threshold:
+        return f"{label}  (pass: <= {threshold:.0e})"
+    return f"{label}  fails (> {threshold:.0e})"
+
+
+def format_errors(errors, threshold=THRESHOLD):
+    """:func:`format_error` for each ``name -> error`` of ``errors``, one line each, names aligned."""
+    width = max((len(str(name)) for name in errors), default=0)
+    return "\n".join(format_error(str(name), err, threshold, width) for name, err in errors.items())
+
+
 def format_gradcheck(report):
-    """Render a :func:`layerwise_gradcheck` report as a text table (worst error rounded to a power of 10)."""
-    lines = [f"{'layer':<6}{'':<16}{'worst rel. error':>18}  passed (<= {THRESHOLD:.0e})"]
-    for row in report:
-        exponent = int(np.floor(np.log10(max(row.worst, 1e-300))))
-        worst = f"~1e{exponent:+03d}" if row.worst > 0 else "0"
-        lines.append(f"{row.index:<6}{row.name:<16}{worst:>18}  {row.passed}")
-    return "\n".join(lines)
+    """Render a :func:`layerwise_gradcheck` report: one :func:`format_error` line per layer (its worst error)."""
+    return format_errors({f"{row.index}  {row.name}": row.worst for row in report})
 
 
 __all__ = [
     "INITS", "deep_mlp", "linear_layers", "gradient_norms", "LayerStats", "layer_outputs",
     "activation_stats", "count_dead", "dead_units", "BuggyTanh", "LayerCheck",
-    "layerwise_gradcheck", "format_gradcheck",
+    "layerwise_gradcheck", "format_error", "format_errors", "format_gradcheck",
 ]
