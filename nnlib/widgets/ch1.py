@@ -139,8 +139,8 @@ def descent_explorer(lr=0.1, x0=-0.5, function="double well", max_iter=60):
         ax_l.set_xlabel("iteration $k$")
         ax_l.set_ylabel("$f(x_k)$")
         ax_l.set_xlim(-0.5, max_iter + 0.5)
-        ax_f.set_title("function")
-        ax_l.set_title("stopping reason")
+        ax_f.set_title(r"function $(x-1)^2$, $\alpha$")  # as tall as the titles to come: the
+        ax_l.set_title("stopping reason")  # layout is computed once, for the first draw
     blit = _Blitter(fig, [path_line, start, loss_line, ax_f.title, ax_l.title])
     state = {}
 
@@ -218,8 +218,8 @@ def optimizer_explorer(optimizer="Momentum", lr=0.01, surface="valley"):
         ax_l.set_ylabel(r"$f(x) - f(x^\ast)$")
         ax_l.set_ylim(1e-12, 1e6)
         ax_l.grid(True, which="major", alpha=0.3)
-        ax_c.set_title("optimiser")
-        ax_l.set_title("result")
+        ax_c.set_title(r"optimiser, $\alpha$")  # as tall as the titles to come (layout is kept)
+        ax_l.set_title(r"result: $f - f^\ast$")
     blit = _Blitter(fig, [path_line, loss_line, ax_c.title, ax_l.title])
     state = {"contour": None}
 
@@ -249,7 +249,7 @@ def optimizer_explorer(optimizer="Momentum", lr=0.01, surface="valley"):
         path_line.set_data(_clipped(res.path[:, 0], xlo - 1, xhi + 1), _clipped(res.path[:, 1], ylo - 1, yhi + 1))
         gap = np.maximum(_clipped(res.losses - float(obj.f(obj.x_min)), 1e-12, 1e6), 1e-12)
         loss_line.set_data(np.arange(len(gap)), gap)
-        end = "diverged" if res.reason == "diverged" else rf"$f - f^\ast = {gap[-1]:.1e}$ after {res.n_iter} steps"
+        end = "diverged" if res.reason == "diverged" else rf"{res.n_iter} steps: $f - f^\ast$ = {gap[-1]:.0e}"
         ax_c.set_title(rf"{opt_choice.value} on the {surf_choice.value}, $\alpha = {res.lr:.3g}$")
         ax_l.set_title(end)
         panel.result = res
