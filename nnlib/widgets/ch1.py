@@ -36,7 +36,10 @@ from ..descent import (
 from ..optim import OPTIMIZERS
 from . import Panel, static_animation
 
-FROZEN_NOTE = "This control is frozen on the website; run `make lab` to make it live."
+# The chapter's note under each explorer (its cell is tagged remove-output, so the site
+# shows the code but no dead control).
+FROZEN_NOTE = ("In Jupyter (`make lab`) the cell above shows live controls; on this page, "
+               "the animation below shows the same descent for precomputed settings.")
 
 _SHORT_REASON = {
     "grad_tol": "gradient norm below tolerance",
