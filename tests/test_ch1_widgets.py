@@ -1,7 +1,9 @@
 """Chapter 1 widgets: they build, their callbacks redraw the Output, and they are fast."""
 
 import base64
+import re
 import statistics
+import struct
 import time
 
 import pytest
@@ -85,3 +87,24 @@ def test_animation_html_is_reproducible_and_has_controls():
     assert html.count("data:image/png;base64") == 4  # frames 0..3
     assert 'id="_anim_sliderch1lr0"' in html and "new Animation" in html  # slider + play controls
     assert "http://" not in html and "https://" not in html  # nothing fetched from other hosts
+
+
+def _frames(html):
+    return [base64.b64decode(f.replace("\\\n", "").replace("\n", ""))
+            for f in re.findall(r"data:image/png;base64,([A-Za-z0-9+/=\\\n]+)", html)]
+
+
+def test_double_well_animation_is_reproducible_and_has_controls():
+    html = ch1.double_well_animation_html(n_frames=3, dpi=30)
+    assert html == ch1.double_well_animation_html(n_frames=3, dpi=30)
+    assert html.count("data:image/png;base64") == 4  # frames 0..3
+    assert 'id="_anim_sliderch1well0"' in html and "new Animation" in html
+    assert "http://" not in html and "https://" not in html
+
+
+@pytest.mark.parametrize("build", [ch1.lr_animation_html, ch1.double_well_animation_html])
+def test_animation_frames_fill_the_column(build):
+    (first, last) = _frames(build(n_frames=1))
+    width, height = struct.unpack(">II", first[16:24])
+    assert width >= 690  # 7 in at 100 dpi: shown at about its natural size
+    assert struct.unpack(">II", last[16:24]) == (width, height)  # every frame the same size

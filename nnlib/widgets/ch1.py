@@ -16,12 +16,14 @@ import base64
 import io
 
 import ipywidgets as widgets
+import matplotlib
 import numpy as np
 from matplotlib.backend_bases import FigureCanvasBase
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from PIL import Image
 
+from .. import figures
 from .._validate import one_of, positive_int, positive_number, real_number
 from ..descent import (
     double_well,
@@ -35,7 +37,10 @@ from ..descent import (
 from ..optim import OPTIMIZERS
 from . import Panel, static_animation
 
-FROZEN_NOTE = "This control is frozen on the website; run `make lab` to make it live."
+# The chapter's note under each explorer (its cell is tagged remove-output, so the site
+# shows the code but no dead control).
+FROZEN_NOTE = ("In Jupyter (`make lab`) the cell above shows live controls; on this page, "
+               "the animation below shows the same descent for precomputed settings.")
 
 _SHORT_REASON = {
     "grad_tol": "gradient norm below tolerance",
@@ -66,15 +71,17 @@ class _Blitter:
     def background(self, key):
         """Draw (or reuse) the static background for ``key``; call after setting limits and static data."""
         if key not in self.backgrounds:
-            self.canvas.draw()
+            with figures.style():  # text drawn later (ticks, mathtext) in the course style too
+                self.canvas.draw()
             self.fig.set_layout_engine("none")  # keep the first layout: later draws skip it
             self.backgrounds[key] = self.canvas.copy_from_bbox(self.fig.bbox)
         self.key = key
 
     def png(self) -> bytes:
         self.canvas.restore_region(self.backgrounds[self.key])
-        for artist in self.animated:
-            self.fig.draw_artist(artist)
+        with figures.style():
+            for artist in self.animated:
+                self.fig.draw_artist(artist)
         buf = io.BytesIO()
         Image.fromarray(np.asarray(self.canvas.buffer_rgba())).save(buf, format="png", compress_level=1)
         return buf.getvalue()
@@ -97,7 +104,9 @@ def _clipped(values, lo, hi):
 # ---------------------------------------------------------------------------
 
 _FUNCTIONS_1D = {"quadratic (x-1)^2": lambda: quadratic_1d(2.0, 1.0), "double well": double_well}
+_TITLES_1D = {"quadratic (x-1)^2": "$(x-1)^2$", "double well": "double well"}
 _WINDOW_1D = (-2.3, 2.3)
+_WIDGET_DPI = 100  # 700 px wide: sharp in the notebook, and fast to encode
 
 
 def descent_explorer(lr=0.1, x0=-0.5, function="double well", max_iter=60):
@@ -123,20 +132,21 @@ def descent_explorer(lr=0.1, x0=-0.5, function="double well", max_iter=60):
                               layout=widgets.Layout(width="220px"))
     out = widgets.Output()
 
-    fig = Figure(figsize=(8.4, 3.0), dpi=72, layout="constrained")
-    ax_f, ax_l = fig.subplots(1, 2)
-    (curve,) = ax_f.plot([], [], color="0.3", lw=1.5)
-    (path_line,) = ax_f.plot([], [], "o-", color="tab:red", ms=3, lw=1)
-    (start,) = ax_f.plot([], [], "s", color="tab:blue", ms=6)
-    (loss_line,) = ax_l.plot([], [], ".-", color="tab:red", ms=3)
-    ax_f.set_xlabel("x")
-    ax_f.set_ylabel("f(x)")
-    ax_f.set_xlim(lo, hi)
-    ax_l.set_xlabel("iteration k")
-    ax_l.set_ylabel("f(x_k)")
-    ax_l.set_xlim(-0.5, max_iter + 0.5)
-    ax_f.set_title("function", fontsize=10)
-    ax_l.set_title("stopping reason", fontsize=10)
+    with figures.style():  # the course style, without touching the notebook's rcParams
+        fig = Figure(figsize=(figures.COLUMN_WIDTH, 3.0), dpi=_WIDGET_DPI, layout="constrained")
+        ax_f, ax_l = fig.subplots(1, 2)
+        (curve,) = ax_f.plot([], [], color="0.55", ls="-", marker="", lw=1.5)
+        (path_line,) = ax_f.plot([], [], ls="-", marker="o", color=figures.COLORS[0], ms=3, lw=1)
+        (start,) = ax_f.plot([], [], ls="", marker="s", color=figures.COLORS[3], ms=6)
+        (loss_line,) = ax_l.plot([], [], ls="-", marker=".", color=figures.COLORS[0], ms=3)
+        ax_f.set_xlabel("$x$")
+        ax_f.set_ylabel("$f(x)$")
+        ax_f.set_xlim(lo, hi)
+        ax_l.set_xlabel("iteration $k$")
+        ax_l.set_ylabel("$f(x_k)$")
+        ax_l.set_xlim(-0.5, max_iter + 0.5)
+        ax_f.set_title(r"function $(x-1)^2$, $\alpha$")  # as tall as the titles to come: the
+        ax_l.set_title("stopping reason")  # layout is computed once, for the first draw
     blit = _Blitter(fig, [path_line, start, loss_line, ax_f.title, ax_l.title])
     state = {}
 
@@ -162,8 +172,8 @@ def descent_explorer(lr=0.1, x0=-0.5, function="double well", max_iter=60):
         path_line.set_data(xs, fs)
         start.set_data(xs[:1], fs[:1])
         loss_line.set_data(np.arange(len(fs)), fs)
-        ax_f.set_title(f"{choice.value}, lr = {res.lr:.3g}", fontsize=10)
-        ax_l.set_title(f"{res.n_iter} steps: {_SHORT_REASON[res.reason]}", fontsize=10)
+        ax_f.set_title(rf"{_TITLES_1D[choice.value]}, $\alpha = {res.lr:.3g}$")
+        ax_l.set_title(f"{res.n_iter} steps: {_SHORT_REASON[res.reason]}")
         panel.result = res
         _show_png(blit.png(), out, f"descent path: lr={res.lr:.3g}, x0={x0_slider.value:.2f}, {res.reason}")
 
@@ -201,17 +211,20 @@ def optimizer_explorer(optimizer="Momentum", lr=0.01, surface="valley"):
     surf_choice = widgets.Dropdown(options=list(_SURFACES), value=surface, description="surface")
     out = widgets.Output()
 
-    fig = Figure(figsize=(8.4, 3.2), dpi=72, layout="constrained")
-    ax_c, ax_l = fig.subplots(1, 2, width_ratios=[1.4, 1])
-    (path_line,) = ax_c.plot([], [], ".-", color="tab:red", ms=2, lw=1, zorder=3)
-    (goal,) = ax_c.plot([], [], "*", color="k", ms=10, zorder=4)
-    (loss_line,) = ax_l.semilogy([], [], color="tab:red")
-    ax_l.set_xlabel("step")
-    ax_l.set_ylabel("f(x) - f(x*)")
-    ax_l.set_ylim(1e-12, 1e6)
-    ax_l.grid(True, which="major", alpha=0.3)
-    ax_c.set_title("optimiser", fontsize=10)
-    ax_l.set_title("result", fontsize=10)
+    with figures.style():
+        fig = Figure(figsize=(figures.COLUMN_WIDTH, 3.4), dpi=_WIDGET_DPI, layout="constrained")
+        ax_c, ax_l = fig.subplots(1, 2, width_ratios=[1.3, 1])
+        (path_line,) = ax_c.plot([], [], ls="-", marker=".", color=figures.COLORS[3], ms=2, lw=1, zorder=3)
+        (goal,) = ax_c.plot([], [], ls="", marker="*", color="k", ms=10, zorder=4)
+        (loss_line,) = ax_l.semilogy([], [], ls="-", marker="", color=figures.COLORS[3])
+        ax_c.set_xlabel("$x$")
+        ax_c.set_ylabel("$y$")
+        ax_l.set_xlabel("step")
+        ax_l.set_ylabel(r"$f(x) - f(x^\ast)$")
+        ax_l.set_ylim(1e-12, 1e6)
+        ax_l.grid(True, which="major", alpha=0.3)
+        ax_c.set_title(r"optimiser, $\alpha$")  # as tall as the titles to come (layout is kept)
+        ax_l.set_title(r"result: $f - f^\ast$")
     blit = _Blitter(fig, [path_line, loss_line, ax_c.title, ax_l.title])
     state = {"contour": None}
 
@@ -221,7 +234,8 @@ def optimizer_explorer(optimizer="Momentum", lr=0.01, surface="valley"):
         if state["contour"] is not None:
             state["contour"].remove()
         X, Y, Z = obj.grid(121)
-        state["contour"] = ax_c.contour(X, Y, Z, levels=levels, cmap="viridis", linewidths=0.7)
+        with figures.style():
+            state["contour"] = ax_c.contour(X, Y, Z, levels=levels, colors="0.6", linewidths=0.7)
         (xlo, xhi), (ylo, yhi) = obj.window
         ax_c.set_xlim(xlo, xhi)
         ax_c.set_ylim(ylo, yhi)
@@ -240,9 +254,9 @@ def optimizer_explorer(optimizer="Momentum", lr=0.01, surface="valley"):
         path_line.set_data(_clipped(res.path[:, 0], xlo - 1, xhi + 1), _clipped(res.path[:, 1], ylo - 1, yhi + 1))
         gap = np.maximum(_clipped(res.losses - float(obj.f(obj.x_min)), 1e-12, 1e6), 1e-12)
         loss_line.set_data(np.arange(len(gap)), gap)
-        end = "diverged" if res.reason == "diverged" else f"f - f* = {gap[-1]:.1e} after {res.n_iter} steps"
-        ax_c.set_title(f"{opt_choice.value} on the {surf_choice.value}, lr = {res.lr:.3g}", fontsize=10)
-        ax_l.set_title(end, fontsize=10)
+        end = "diverged" if res.reason == "diverged" else rf"{res.n_iter} steps: $f - f^\ast$ = {gap[-1]:.0e}"
+        ax_c.set_title(rf"{opt_choice.value} on the {surf_choice.value}, $\alpha = {res.lr:.3g}$")
+        ax_l.set_title(end)
         panel.result = res
         _show_png(blit.png(), out, f"{opt_choice.value} on {surf_choice.value}: lr={res.lr:.3g}, {res.reason}")
 
@@ -253,21 +267,77 @@ def optimizer_explorer(optimizer="Momentum", lr=0.01, surface="valley"):
 
 
 # ---------------------------------------------------------------------------
-# Static-site version: an animation with a slider
+# Static-site versions: animations with a slider
 # ---------------------------------------------------------------------------
 
+_ANIMATION_WIDTH = 7.0  # inches: the content column (nnlib.figures.COLUMN_WIDTH)
 
-def lr_animation_html(lrs=None, curvature=2.0, x0=-0.5, n_frames=25, dpi=70, name="ch1lr"):
-    r"""Animated gradient descent on :math:`f(x) = \tfrac a2 (x - 3)^2` for several learning rates.
 
-    One panel per learning rate (default: too small, good, oscillating and divergent
-    relative to the threshold :math:`2/a`); frame ``k`` shows the first ``k`` steps.
-    Returns the HTML of ``matplotlib``'s ``to_jshtml`` (slider and play buttons, no
-    kernel needed) with its element ids made reproducible and without its link to a
-    stylesheet on another host.
+def _descent_animation(obj, runs, titles, caption, n_frames, dpi, name):
+    """Frames ``0..n_frames`` of 1-D descent runs, one panel per run, as kernel-free HTML.
+
+    Panels go in a grid of at most two columns. Each panel's x and y limits are fixed
+    for the whole animation (so a change between frames is the run's, not the axes'):
+    they cover the function's window and every iterate of the run, so a divergent run
+    stays in view. ``caption(k)`` is the figure's title on frame ``k``.
     """
     from matplotlib import animation
 
+    ncols = 1 if len(runs) == 1 else 2
+    nrows = -(-len(runs) // ncols)
+    with figures.style():
+        fig = Figure(figsize=(_ANIMATION_WIDTH, 1.6 * nrows + 0.45), dpi=dpi, layout="constrained")
+        axes = np.atleast_1d(fig.subplots(nrows, ncols)).ravel()
+        lines, heads = [], []
+        for ax, res, title in zip(axes, runs, titles, strict=False):
+            path = res.path[: n_frames + 1, 0]
+            lo, hi = min(obj.window[0], path.min()), max(obj.window[1], path.max())
+            lo, hi = lo - 0.03 * (hi - lo), hi + 0.03 * (hi - lo)
+            xs = np.linspace(lo, hi, 300)
+            fs = obj.f(xs[None, :])
+            margin = 0.06 * (fs.max() - fs.min())
+            ax.plot(xs, fs, color="0.55", lw=1.2, ls="-", marker="", zorder=1)
+            (ln,) = ax.plot([], [], ls="-", marker="o", color=figures.COLORS[0], ms=3.5, lw=1, zorder=2)
+            (head,) = ax.plot([], [], ls="", marker="o", color=figures.COLORS[3], ms=6, zorder=3)
+            ax.set_xlim(lo, hi)
+            ax.set_ylim(fs.min() - margin, fs.max() + margin)
+            ax.set_title(title)
+            lines.append(ln)
+            heads.append(head)
+        for ax in axes[len(runs):]:
+            ax.set_visible(False)
+        for ax in axes[-ncols:]:
+            ax.set_xlabel("$x$")
+        for ax in axes[::ncols]:
+            ax.set_ylabel("$f(x)$")
+        step_text = fig.suptitle(caption(0))
+        FigureCanvasAgg(fig).draw()
+        fig.set_layout_engine("none")  # lay out once; every frame reuses it
+        FigureCanvasBase(fig)  # no on-screen canvas: each frame is drawn once, by savefig, not twice
+
+        def draw(k):
+            for ln, head, res in zip(lines, heads, runs, strict=True):
+                x, y = res.path[: k + 1, 0], res.losses[: k + 1]
+                ln.set_data(x, y)
+                head.set_data(x[-1:], y[-1:])
+            step_text.set_text(caption(k))
+            return lines + heads
+
+        anim = animation.FuncAnimation(fig, draw, frames=n_frames + 1, interval=500, blit=False)
+        with matplotlib.rc_context({"savefig.dpi": "figure"}):  # frames at ``dpi``, not 150
+            return static_animation(anim, name)
+
+
+def lr_animation_html(lrs=None, curvature=2.0, x0=-0.5, n_frames=12, dpi=100, name="ch1lr"):
+    r"""Animated gradient descent on :math:`f(x) = \tfrac a2 (x - 3)^2` for several learning rates.
+
+    One panel per learning rate (default: too small, good, oscillating and divergent
+    relative to the threshold :math:`2/a`), in a two-column grid; frame ``k`` shows the
+    first ``k`` steps (the latest iterate is the large dot). Returns the HTML of
+    ``matplotlib``'s ``to_jshtml`` (slider and play buttons, no kernel needed) with its
+    element ids made reproducible and without its link to a stylesheet on another host.
+    Frames are 7 in wide (the content column) at ``dpi``.
+    """
     obj = quadratic_1d(curvature, 3.0)
     a = curvature
     thr = stable_lr_threshold(obj)
@@ -275,31 +345,31 @@ def lr_animation_html(lrs=None, curvature=2.0, x0=-0.5, n_frames=25, dpi=70, nam
         lrs = [0.05 * thr, 0.4 * thr, 0.9 * thr, 1.05 * thr]
     runs = [gradient_descent(obj, [x0], lr, max_iter=n_frames, grad_tol=0, step_tol=0, diverge_at=1e6)
             for lr in lrs]
-    lo, hi = obj.window
-    xs = np.linspace(lo, hi, 200)
-    fs = obj.f(xs[None, :])
-    fig = Figure(figsize=(2.3 * len(lrs), 2.4), dpi=dpi, layout="constrained")
-    axes = np.atleast_1d(fig.subplots(1, len(lrs), sharey=True))
-    lines = []
-    for ax, res in zip(axes, runs, strict=True):
-        ax.plot(xs, fs, color="0.4", lw=1)
-        (ln,) = ax.plot([], [], "o-", color="tab:red", ms=3, lw=1)
-        ax.set_xlim(lo, hi)
-        ax.set_ylim(-1, fs.max() * 1.05)
-        ax.set_title(f"lr = {res.lr:.3g} = {res.lr / thr:.2f} x 2/a", fontsize=8)
-        ax.tick_params(labelsize=7)
-        lines.append(ln)
-    step_text = fig.suptitle("after 0 steps", fontsize=9)
-    FigureCanvasAgg(fig).draw()
-    fig.set_layout_engine("none")  # lay out once; every frame reuses it
-    FigureCanvasBase(fig)  # no on-screen canvas: each frame is drawn once, by savefig, not twice
+    titles = [rf"$\alpha = {res.lr:.3g} = {res.lr / thr:.2f} \times 2/a$" for res in runs]
+    def caption(k):
+        return rf"after {k} steps on $f(x) = \frac{{a}}{{2}}(x - 3)^2$, $a = {a:g}$: threshold $2/a = {thr:g}$"
 
-    def draw(k):
-        for ln, res in zip(lines, runs, strict=True):
-            path = res.path[: k + 1, 0]
-            ln.set_data(_clipped(path, lo - 1, hi + 1), _clipped(res.losses[: k + 1], -1, 1e3))
-        step_text.set_text(f"after {k} steps on f(x) = (a/2)(x - 3)^2 with a = {a:g}: threshold 2/a = {thr:g}")
-        return lines
+    return _descent_animation(obj, runs, titles, caption, n_frames, dpi, name)
 
-    anim = animation.FuncAnimation(fig, draw, frames=n_frames + 1, interval=400, blit=False)
-    return static_animation(anim, name)
+
+def double_well_animation_html(settings=None, n_frames=12, dpi=100, name="ch1well"):
+    r"""Animated gradient descent on the double well :math:`\tfrac14 x^4 - x^2 + \tfrac14 x`.
+
+    ``settings`` is a list of ``(lr, x0)`` pairs, one panel each, in a two-column grid
+    (default: a small learning rate from a start in either valley, and learning rates
+    just below and just above the local threshold :math:`2/f''(x^\ast)` of the deeper
+    valley). It is the kernel-free counterpart of :func:`descent_explorer`: frame ``k``
+    shows the first ``k`` steps, with the same axes on every frame.
+    """
+    obj = double_well()
+    x_star = float(obj.x_min[0])
+    local = 2.0 / (3.0 * x_star**2 - 2.0)
+    if settings is None:
+        settings = [(0.1, -0.5), (0.1, 0.5), (0.95 * local, -0.5), (1.05 * local, -0.5)]
+    runs = [gradient_descent(obj, [x0], lr, max_iter=n_frames, grad_tol=0, step_tol=0, diverge_at=1e6)
+            for lr, x0 in settings]
+    titles = [rf"$\alpha = {res.lr:.3g}$ from $x_0 = {res.path[0, 0]:g}$" for res in runs]
+    def caption(k):
+        return rf"after {k} steps on the double well; deeper valley's threshold $2/f''(x^\ast) = {local:.3f}$"
+
+    return _descent_animation(obj, runs, titles, caption, n_frames, dpi, name)
