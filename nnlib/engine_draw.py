@@ -7,6 +7,11 @@ forward pass runs, from inputs to output. Pure matplotlib: no Graphviz needed.
 - :func:`draw_graph` draws a graph once, e.g. after ``y.backward()``.
 - :func:`backward_animation` steps through the backward pass node by node, for a
   page that must work without a running kernel (``anim.to_jshtml()``).
+
+Figures are drawn in the course style (:mod:`nnlib.figures`) at the width of the content
+column, :data:`nnlib.figures.COLUMN_WIDTH`: a small graph keeps a moderate scale and a
+deep one is shrunk to fit, and the text in boxes and circles is sized to fit them (at
+most 10 pt).
 """
 
 from __future__ import annotations
@@ -17,6 +22,7 @@ import matplotlib.pyplot as plt
 from matplotlib import animation
 from matplotlib.patches import Circle, FancyArrowPatch, FancyBboxPatch
 
+from . import figures
 from .engine import Value
 from .widgets import static_animation
 
@@ -26,8 +32,11 @@ __all__ = ["graph_layout", "draw_graph", "backward_animation", "backward_animati
 OP_SYMBOLS = {"+": "+", "-": "\u2212", "*": "\u00d7", "/": "\u00f7", "neg": "\u2212x",
               "exp": "exp", "log": "log", "tanh": "tanh", "sigmoid": "\u03c3", "relu": "ReLU"}
 
-_BOX_W, _BOX_H, _R = 1.3, 0.78, 0.27 # box width/height and circle radius, in data units
+_BOX_W, _BOX_H, _R = 1.3, 0.78, 0.27  # box width/height and circle radius, in data units
 _COL_DX, _ROW_DY = 1.05, 1.0  # spacing of columns and rows
+_MAX_SCALE = 0.95  # inches per data unit: a small graph is not blown up to the full width
+_MAX_FONT = 10.0  # points: the course's text size
+_WIDEST_TEXT = "grad -0.000"  # the box text a layout must make room for, at least
 
 _DONE, _ACTIVE, _WAIT, _LEAF = "#cfe8cf", "#ffd27f", "#f2f2f2", "#dbe8f6"
 
@@ -94,7 +103,33 @@ def _arrow(ax, p, q, color="#555555", lw=1.0, rad=0.0):
 
 
 def _fmt(v: float) -> str:
-    return f"{v:.4g}" if abs(v) >= 1e-4 or v == 0 else f"{v:.1e}"
+    return f"{v:.3g}" if abs(v) >= 1e-4 or v == 0 else f"{v:.1e}"
+
+
+def _em(text: str) -> float:
+    """Width of the widest line of ``text`` in the course font, in units of the font size."""
+    from matplotlib.font_manager import FontProperties
+    from matplotlib.textpath import TextPath
+
+    prop = FontProperties(family=plt.rcParams["font.family"])
+    return max(TextPath((0, 0), line, size=1, prop=prop).get_extents().width
+               for line in text.splitlines() or [" "])
+
+
+def _extent(layout):
+    """(x0, x1, y0, y1) of the boxes of ``layout``, in data units, with a small margin."""
+    xs = [p[0] for p in layout["box"].values()]
+    ys = [p[1] for p in layout["box"].values()]
+    return (min(xs) - _BOX_W / 2 - 0.1, max(xs) + _BOX_W / 2 + 0.1,
+            min(ys) - _BOX_H / 2 - 0.1, max(ys) + _BOX_H / 2 + 0.1)
+
+
+def _fontsizes(scale: float, texts=()):
+    """Point sizes (box text, operator symbol) that fit a box and a circle at ``scale`` in/unit."""
+    box_pt = _BOX_W * scale * 72
+    widest = max([_em(_WIDEST_TEXT)] + [_em(t) for t in texts])
+    box = min(_MAX_FONT, 0.9 * box_pt / widest)
+    return box, min(_MAX_FONT, 0.85 * 2 * _R * scale * 72 / _em("tanh"))
 
 
 def _box_text(node: Value, grad, show_grad: bool = True, name: str | None = None) -> str:
@@ -107,11 +142,15 @@ def _box_text(node: Value, grad, show_grad: bool = True, name: str | None = None
     return "\n".join(lines)
 
 
-def _draw(ax, layout, grads=None, status=None, show_grad=True, names=None):
+def _draw(ax, layout, grads=None, status=None, show_grad=True, names=None, limits=None,
+          fontsize=None):
     """Draw one frame; return the box texts in node order (so a caller can update just the numbers).
 
     ``grads``: {id: grad or None} (default: each node's ``grad``); ``status``:
-    {id: 'done'|'active'|'wait'} colours the boxes of an animation frame.
+    {id: 'done'|'active'|'wait'} colours the boxes of an animation frame. ``limits``:
+    (x0, x1, y0, y1) to keep the same axes on every frame of an animation (default: the
+    layout's own extent). ``fontsize``: (box text, operator) in points; by default they
+    are fitted to the size the boxes have in the axes.
     """
     texts = []
     ax.clear()
@@ -119,6 +158,14 @@ def _draw(ax, layout, grads=None, status=None, show_grad=True, names=None):
     ax.set_aspect("equal")
     nodes, box, op = layout["nodes"], layout["box"], layout["op"]
     status = status or {}
+    x0, x1, y0, y1 = limits or _extent(layout)
+    if fontsize is None:
+        pos = ax.get_position(original=True)
+        fig_w, fig_h = ax.figure.get_size_inches()
+        scale = min(pos.width * fig_w / (x1 - x0), pos.height * fig_h / (y1 - y0))
+        g = {id(n): n.grad for n in nodes} if grads is None else grads
+        fontsize = _fontsizes(scale, [_box_text(n, g.get(id(n)), show_grad) for n in nodes])
+    box_fs, op_fs = fontsize
     for n in nodes:
         bx, by = box[id(n)]
         if n.children:
@@ -131,29 +178,55 @@ def _draw(ax, layout, grads=None, status=None, show_grad=True, names=None):
                 _arrow(ax, (cx + _BOX_W / 2, cy), (ox - _R, oy), color="#c0392b" if active else "#555555",
                        lw=1.8 if active else 1.0, rad=rad)
             _arrow(ax, (ox + _R, oy), (bx - _BOX_W / 2, by))
-            ax.add_patch(Circle((ox, oy), _R, facecolor="white", edgecolor="#333333", lw=1.2, zorder=2))
+            ax.add_patch(Circle((ox, oy), _R, facecolor="white", edgecolor="#333333", lw=1.2,
+                                zorder=2))
             sym = _symbol(n.op)
-            ax.text(ox, oy, sym, ha="center", va="center", fontsize=9 if len(sym) < 4 else 6.5, zorder=3)
+            ax.text(ox, oy, sym, ha="center", va="center", fontsize=op_fs, zorder=3)
         face = {"done": _DONE, "active": _ACTIVE, "wait": _WAIT}.get(status.get(id(n)), _LEAF)
         ax.add_patch(FancyBboxPatch((bx - _BOX_W / 2, by - _BOX_H / 2), _BOX_W, _BOX_H,
                                     boxstyle="round,pad=0.02", facecolor=face, edgecolor="#333333", lw=1.0, zorder=2))
         g = n.grad if grads is None else grads.get(id(n))
         text = _box_text(n, g, show_grad, (names or {}).get(id(n)))
-        texts.append(ax.text(bx, by, text, ha="center", va="center", fontsize=8, family="monospace", zorder=3))
-    xs = [p[0] for p in box.values()]
-    ys = [p[1] for p in box.values()]
-    ax.set_xlim(min(xs) - _BOX_W / 2 - 0.1, max(xs) + _BOX_W / 2 + 0.1)
-    ax.set_ylim(min(ys) - _BOX_H / 2 - 0.1, max(ys) + _BOX_H / 2 + 0.1)
+        texts.append(ax.text(bx, by, text, ha="center", va="center", fontsize=box_fs,
+                             linespacing=1.15, zorder=3))
+    ax.set_xlim(x0, x1)
+    ax.set_ylim(y0, y1)
     return texts
 
 
-def _figsize(layout, scale=0.75, title=False):
-    """Inches for a figure that shows the layout at ``scale`` inches per data unit."""
-    xs = [p[0] for p in layout["box"].values()]
-    ys = [p[1] for p in layout["box"].values()]
-    w = (max(xs) - min(xs) + _BOX_W + 0.2) * scale / 0.98
-    h = (max(ys) - min(ys) + _BOX_H + 0.2) * scale / (0.87 if title else 0.98)
-    return (max(w, 2.5), max(h, 1.2))
+def _scale(limits, width=figures.COLUMN_WIDTH):
+    """Inches per data unit that fit ``limits`` into ``width`` inches, at most :data:`_MAX_SCALE`."""
+    x0, x1, _, _ = limits
+    return min(_MAX_SCALE, 0.98 * width / (x1 - x0))
+
+
+_TITLE_IN = 0.4  # inches above the graph for a title (10 pt, one line)
+
+
+def _figsize(layout, title=False, limits=None, width=figures.COLUMN_WIDTH):
+    """(width, height) in inches: the column width, and the height the graph needs at its scale."""
+    limits = limits or _extent(layout)
+    h = (limits[3] - limits[2]) * _scale(limits, width) / 0.98 + (_TITLE_IN if title else 0.0)
+    return (width, max(h, 1.2))
+
+
+def _keep_axes_in_place(fig) -> None:
+    """Give ``fig`` a layout engine that does nothing, so its axes stay where they are put.
+
+    A figure made with ``layout="none"`` under the course style gets the style's
+    constrained layout back after its first ``savefig`` (matplotlib restores the engine
+    from the rcParams), which would move the axes between the frames of an animation.
+    """
+    from matplotlib.layout_engine import PlaceHolderLayoutEngine
+
+    fig.set_layout_engine(PlaceHolderLayoutEngine(adjust_compatible=True, colorbar_gridspec=True))
+
+
+def _place_axes(fig, title=False):
+    """Axes filling the figure (below a title line), kept there by :func:`_keep_axes_in_place`."""
+    _keep_axes_in_place(fig)
+    top = 1 - _TITLE_IN / fig.get_size_inches()[1] if title else 0.99
+    fig.subplots_adjust(left=0.01, right=0.99, bottom=0.01, top=top)
 
 
 def draw_graph(root: Value, ax=None, show_grad: bool = True, title: str | None = None):
@@ -167,16 +240,16 @@ def draw_graph(root: Value, ax=None, show_grad: bool = True, title: str | None =
     layout = graph_layout(root)
     if ax is None:
         fig, ax = plt.subplots(figsize=_figsize(layout, title=bool(title)))
-        fig.subplots_adjust(left=0.01, right=0.99, bottom=0.01, top=0.88 if title else 0.99)
+        _place_axes(fig, title=bool(title))
     else:
         fig = ax.figure
     _draw(ax, layout, show_grad=show_grad)
     if title:
-        ax.set_title(title, fontsize=9)
+        ax.set_title(title, fontsize=_MAX_FONT)
     return fig
 
 
-def backward_animation(root: Value, interval: int = 1000, dpi: int = 88):
+def backward_animation(root: Value, interval: int = 1000, dpi: int = 100):
     """A matplotlib animation of the backward pass of ``root``, one frame per node.
 
     Frame 0 shows the forward pass (values known, gradients "?"). Each later frame
@@ -185,6 +258,9 @@ def backward_animation(root: Value, interval: int = 1000, dpi: int = 88):
     gradients grow by ``+=``, so a node with two users is seen collecting two
     contributions. Leaves the graph with the final gradients, as ``root.backward()``
     would. Display with ``IPython.display.HTML(anim.to_jshtml())``.
+
+    Frames are :data:`nnlib.figures.COLUMN_WIDTH` wide (700 px at the default 100 dpi),
+    drawn in the course style with the same axes and text sizes on every frame.
     """
     _check_root(root)
     layout = graph_layout(root)
@@ -202,13 +278,18 @@ def backward_animation(root: Value, interval: int = 1000, dpi: int = 88):
         name = node.label or _symbol(node.op)
         what = "passes its gradient to its inputs" if node.children else "is a leaf: its gradient is final"
         frames.append((grads, status, f"step {k}/{len(nodes)}: {name} {what}"))
-    fig, ax = plt.subplots(figsize=_figsize(layout, title=True), dpi=dpi)
-    fig.subplots_adjust(left=0.01, right=0.99, bottom=0.01, top=0.88)
+    limits = _extent(layout)
+    texts = [_box_text(n, g[id(n)]) for g, _, _ in frames for n in nodes]
+    fontsize = _fontsizes(_scale(limits), texts)
+    with figures.style():
+        fig, ax = plt.subplots(figsize=_figsize(layout, title=True), dpi=dpi)
+    _place_axes(fig, title=True)
 
     def update(i):
         grads, status, caption = frames[i]
-        _draw(ax, layout, grads=grads, status=status)
-        ax.set_title(caption, fontsize=8)
+        with figures.style():
+            _draw(ax, layout, grads=grads, status=status, limits=limits, fontsize=fontsize)
+            ax.set_title(caption, fontsize=_MAX_FONT)
         return ()
 
     anim = animation.FuncAnimation(fig, update, frames=len(frames), interval=interval, blit=False)
@@ -216,7 +297,8 @@ def backward_animation(root: Value, interval: int = 1000, dpi: int = 88):
     return anim
 
 
-def backward_animation_html(root: Value, name: str = "backward", interval: int = 1000, dpi: int = 88) -> str:
+def backward_animation_html(root: Value, name: str = "backward", interval: int = 1000,
+                            dpi: int = 100) -> str:
     """The HTML (slider and play buttons, no kernel needed) of :func:`backward_animation`.
 
     Made by :func:`nnlib.widgets.static_animation`: the random element ids of
@@ -226,4 +308,6 @@ def backward_animation_html(root: Value, name: str = "backward", interval: int =
     """
     if not isinstance(name, str) or not re.fullmatch(r"[A-Za-z][A-Za-z0-9_]*", name):
         raise ValueError(f"name must be a short identifier such as 'backward', got {name!r}.")
-    return static_animation(backward_animation(root, interval=interval, dpi=dpi), name)
+    anim = backward_animation(root, interval=interval, dpi=dpi)
+    with plt.rc_context({"savefig.dpi": "figure"}):  # frames at ``dpi``, whatever the style
+        return static_animation(anim, name)

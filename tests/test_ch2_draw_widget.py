@@ -16,7 +16,15 @@ from matplotlib.patches import Circle, FancyBboxPatch  # noqa: E402
 
 from nnlib.engine import Value  # noqa: E402
 from nnlib.engine_draw import backward_animation, backward_animation_html, draw_graph, graph_layout  # noqa: E402
-from nnlib.widgets.ch2 import EXPRESSIONS, FROZEN_NOTE, evaluate, graph_explorer  # noqa: E402
+from nnlib.widgets.ch2 import (  # noqa: E402
+    EXPLORER_SETTINGS,
+    EXPRESSIONS,
+    FROZEN_NOTE,
+    evaluate,
+    explorer_animation_html,
+    explorer_frames,
+    graph_explorer,
+)
 
 
 def running_example():
@@ -82,6 +90,41 @@ def test_backward_animation_has_one_frame_per_node_and_leaves_final_gradients():
     assert x.grad == 2.5 and y.grad == 1.5
 
 
+def _frames(html):
+    import base64
+    import re
+    import struct
+
+    pngs = re.findall(r"data:image/png;base64,([A-Za-z0-9+/=]+)", html.replace("\\\n", ""))
+    return [struct.unpack(">II", base64.b64decode(p)[16:24]) for p in pngs]
+
+
+def test_draw_graph_is_column_wide_at_most_with_text_of_at_most_10_pt():
+    f, _, _ = running_example()
+    f.backward()
+    fig = draw_graph(f)
+    assert fig.get_size_inches()[0] == pytest.approx(7.0)
+    sizes = [t.get_fontsize() for t in fig.axes[0].texts]
+    assert max(sizes) <= 10 and min(sizes) >= 9  # a small graph is drawn at the course size
+    plt.close(fig)
+
+
+def test_backward_animation_frames_fill_the_column_with_fixed_axes():
+    f, _, _ = running_example()
+    anim = backward_animation(f)
+    ax = anim._fig.axes[0]
+    limits, positions = set(), set()
+    for i in range(5):
+        anim._func(i)
+        limits.add((ax.get_xlim(), ax.get_ylim()))
+        positions.add(tuple(ax.get_position(original=True).bounds))
+    assert len(limits) == 1 and len(positions) == 1
+    anim._draw_was_started = True  # drawn by hand above; no "deleted without rendering" warning
+    sizes = _frames(backward_animation_html(running_example()[0], name="ch2size"))
+    assert len(sizes) == 5 and all(w >= 690 for w, _ in sizes)
+    assert len(set(sizes)) == 1
+
+
 def test_backward_animation_html_is_reproducible():
     first = backward_animation_html(running_example()[0], name="ch2test")
     second = backward_animation_html(running_example()[0], name="ch2test")
@@ -118,7 +161,7 @@ def test_explorer_builds_and_callback_redraws():
     assert after != before
     assert panel.result["dx"] == pytest.approx(0.5)  # 2 * 0.5 - 0.5
     assert "rel. error" in panel.readout.value
-    assert "make lab" in FROZEN_NOTE
+    assert "make lab" in FROZEN_NOTE and "frozen" not in FROZEN_NOTE
 
 
 def test_explorer_reports_domain_errors_instead_of_raising():
@@ -140,3 +183,25 @@ def test_explorer_callback_is_fast_enough():
         x_slider.value = v
         times.append(time.perf_counter() - t0)
     assert statistics.median(times) < 1.0  # generous sanity bound; real latency is benchmarked
+
+
+# ---- the kernel-free version of the explorer ----------------------------------------------
+def test_explorer_frames_cover_what_the_chapter_asks_to_try():
+    frames = explorer_frames()
+    assert len(frames) == len(EXPLORER_SETTINGS)
+    first = [f for f in frames if f["expression"] == list(EXPRESSIONS)[0] and f["y"] == 0.0]
+    assert first and first[0]["result"]["dx"] == pytest.approx(2 * first[0]["x"])
+    last = [f for f in frames if f["expression"] == list(EXPRESSIONS)[2] and f["y"] <= 0]
+    assert last and "log needs a positive value" in last[0]["error"]
+    assert {f["expression"] for f in frames} == set(EXPRESSIONS)
+
+
+def test_explorer_animation_is_reproducible_column_wide_and_offline():
+    html = explorer_animation_html(name="ch2exptest")
+    assert html == explorer_animation_html(name="ch2exptest")
+    assert "ch2exptest0" in html and "://" not in html
+    sizes = _frames(html)
+    assert len(sizes) == len(EXPLORER_SETTINGS)
+    assert len(set(sizes)) == 1 and sizes[0][0] >= 690  # the same frame size throughout
+    with pytest.raises(ValueError, match="no setting gives a graph"):
+        explorer_animation_html(settings=[(list(EXPRESSIONS)[2], 1.0, -1.0)])

@@ -8,8 +8,10 @@ with :func:`nnlib.engine_draw.draw_graph` and renders it as a PNG into an explic
 container exposes ``.update()`` (the callback), ``.figure``, ``.output``, ``.readout``
 and ``.result`` (the last run) for tests.
 
-The kernel-free version for the static site is
-:func:`nnlib.engine_draw.backward_animation`.
+The kernel-free version for the static site is :func:`explorer_animation_html`: the
+same figure, precomputed for a few settings (:data:`EXPLORER_SETTINGS`), with its own
+slider and play buttons. The chapter hides the live control on the website (its cell is
+tagged ``remove-output``) and shows that animation instead.
 """
 
 from __future__ import annotations
@@ -19,14 +21,35 @@ import io
 import math
 
 import ipywidgets as widgets
+import matplotlib.pyplot as plt
+from matplotlib import animation
 from matplotlib.figure import Figure
 
+from .. import figures
 from .._validate import one_of, real_number
 from ..engine import Value, ValueOverflowError
-from ..engine_draw import _box_text, _draw, _figsize, graph_layout
-from . import Panel
+from ..engine_draw import (
+    _MAX_FONT,
+    _TITLE_IN,
+    _box_text,
+    _draw,
+    _extent,
+    _figsize,
+    _fmt,
+    _fontsizes,
+    _keep_axes_in_place,
+    _scale,
+    graph_layout,
+)
+from . import Panel, static_animation
 
-FROZEN_NOTE = "This control is frozen on the website; run `make lab` to make it live."
+#: Inches: the live figure, shown in Jupyter at its natural size (530 px at 96 dpi); the
+#: animation for the website is drawn at the column width instead. Narrower than the
+#: column, so that a redraw stays well under 100 ms.
+WIDGET_WIDTH = 5.5
+
+FROZEN_NOTE = ("In Jupyter (`make lab`) the cell above shows live controls; on this page, the "
+               "animation below shows the same figure for precomputed settings.")
 
 
 def _two_paths(x, y):
@@ -114,7 +137,8 @@ def graph_explorer(x: float = 1.5, y: float = -0.5, expression: str = "f = (x + 
     y_slider = widgets.FloatSlider(value=y, min=-2.0, max=2.0, step=0.1, description="y", style=style)
     readout = widgets.HTML()
     out = widgets.Output()
-    fig = Figure(figsize=(6, 2), dpi=96)
+    fig = Figure(figsize=(WIDGET_WIDTH, 2), dpi=96)
+    _keep_axes_in_place(fig)
     ax = fig.add_axes((0.01, 0.01, 0.98, 0.98))
 
     panel = Panel([widgets.HBox([choice]), widgets.HBox([x_slider, y_slider]), out, readout], "graph explorer")
@@ -132,8 +156,9 @@ def graph_explorer(x: float = 1.5, y: float = -0.5, expression: str = "f = (x + 
         nodes = res["f"].topological_order()  # same order for the same expression
         if drawn["expression"] != choice.value or len(drawn["texts"]) != len(nodes):
             layout = graph_layout(res["f"])
-            fig.set_size_inches(*_figsize(layout))
-            drawn["texts"] = _draw(ax, layout)
+            fig.set_size_inches(*_figsize(layout, width=WIDGET_WIDTH))
+            with figures.style():
+                drawn["texts"] = _draw(ax, layout)
             drawn["expression"] = choice.value
         else:  # only the numbers change: update the box texts, keep every shape
             for text, node in zip(drawn["texts"], nodes, strict=True):
@@ -147,3 +172,103 @@ def graph_explorer(x: float = 1.5, y: float = -0.5, expression: str = "f = (x + 
         _render(fig, out, f"graph of {choice.value} at x={x_slider.value:.1f}, y={y_slider.value:.1f}")
 
     return panel.connect({"expression": choice, "x": x_slider, "y": y_slider}, update)
+
+
+#: The settings of :func:`explorer_animation_html`, one frame each: (expression, x, y).
+#: They cover what the chapter asks the reader to try: the first expression with y = 0
+#: (both paths of x contribute x) and the last one with y <= 0 (log y is not defined).
+EXPLORER_SETTINGS = (
+    ("f = (x + y) \u00b7 x", 1.5, -0.5),
+    ("f = (x + y) \u00b7 x", 1.5, 0.0),
+    ("f = tanh(x\u00b7y + y)", 1.5, -0.5),
+    ("f = \u03c3(x) \u00b7 log(y)", 1.5, 0.5),
+    ("f = \u03c3(x) \u00b7 log(y)", 1.5, -0.5),
+)
+
+
+def explorer_frames(settings=EXPLORER_SETTINGS) -> list[dict]:
+    """What each frame of :func:`explorer_animation_html` shows.
+
+    One dict per ``(expression, x, y)``: ``{"expression", "x", "y", "result"}`` with the
+    result of :func:`evaluate`, or ``{..., "error": message}`` where the expression is
+    not defined at (x, y).
+    """
+    frames = []
+    for expression, x, y in settings:
+        frame = {"expression": expression, "x": x, "y": y}
+        try:
+            frame["result"] = evaluate(expression, x, y)
+        except (ValueError, ZeroDivisionError, OverflowError) as err:
+            frame["error"] = str(err)
+        frames.append(frame)
+    return frames
+
+
+def _caption(frame) -> str:
+    head = f"{frame['expression']} at x = {_fmt(frame['x'])}, y = {_fmt(frame['y'])}"
+    if "error" in frame:
+        return f"{head}: not defined here"
+    res = frame["result"]
+    agree = "agree" if res["rel_error"] <= 1e-7 else "DISAGREE"
+    return (f"{head}\nengine: \u2202f/\u2202x = {_fmt(res['dx'])}, "
+            f"\u2202f/\u2202y = {_fmt(res['dy'])}; central differences {agree} "
+            f"(rel. error \u2264 1e-7)")
+
+
+def _shifted(layout, dy):
+    """``layout`` moved up by ``dy`` data units."""
+    move = {k: {i: (x, y + dy) for i, (x, y) in layout[k].items()} for k in ("box", "op")}
+    return {"nodes": layout["nodes"], **move}
+
+
+def explorer_animation_html(settings=EXPLORER_SETTINGS, name: str = "ch2explorer",
+                            interval: int = 2500, dpi: int = 100) -> str:
+    """The kernel-free version of :func:`graph_explorer`: one frame per setting.
+
+    Each frame shows the graph of the expression at (x, y) with every node's value and
+    gradient, and in its title the engine's gradient and whether central differences
+    agree; a setting outside the expression's domain shows the engine's error message.
+    Frames are :data:`nnlib.figures.COLUMN_WIDTH` wide with the same axes and text sizes
+    throughout. Made by :func:`nnlib.widgets.static_animation` (reproducible, offline).
+    """
+    frames = explorer_frames(settings)
+    layouts = [graph_layout(f["result"]["f"]) if "result" in f else None for f in frames]
+    extents = [_extent(layout) for layout in layouts if layout is not None]
+    if not extents:
+        raise ValueError("explorer_animation_html: no setting gives a graph; pass at least one "
+                         "(expression, x, y) inside its domain")
+    limits = (min(e[0] for e in extents), max(e[1] for e in extents),
+              min(e[2] for e in extents), max(e[3] for e in extents))
+    mid = (limits[2] + limits[3]) / 2
+    layouts = [None if layout is None else _shifted(layout, mid - sum(_extent(layout)[2:]) / 2)
+               for layout in layouts]  # each graph centred in the common axes
+    texts = [_box_text(n, n.grad) for f in frames if "result" in f
+             for n in f["result"]["f"].topological_order()]
+    fontsize = _fontsizes(_scale(limits), texts)
+    width, height = _figsize(None, limits=limits)
+    height += 2 * _TITLE_IN  # a two-line title
+    with figures.style():
+        fig, ax = plt.subplots(figsize=(width, height), dpi=dpi)
+    _keep_axes_in_place(fig)
+    fig.subplots_adjust(left=0.01, right=0.99, bottom=0.01, top=1 - 2 * _TITLE_IN / height)
+
+    def update(i):
+        frame, layout = frames[i], layouts[i]
+        with figures.style():
+            if layout is None:
+                ax.clear()
+                ax.set_axis_off()
+                ax.set_xlim(limits[0], limits[1])
+                ax.set_ylim(limits[2], limits[3])
+                ax.text((limits[0] + limits[1]) / 2, (limits[2] + limits[3]) / 2,
+                        "The forward pass stops with the engine's message:\n" + frame["error"],
+                        ha="center", va="center", fontsize=_MAX_FONT, wrap=True)
+            else:
+                _draw(ax, layout, limits=limits, fontsize=fontsize)
+            ax.set_title(_caption(frame), fontsize=_MAX_FONT)
+        return ()
+
+    anim = animation.FuncAnimation(fig, update, frames=len(frames), interval=interval, blit=False)
+    plt.close(fig)  # show the animation, not an extra still
+    with plt.rc_context({"savefig.dpi": "figure"}):  # frames at ``dpi``, whatever the style
+        return static_animation(anim, name)
