@@ -23,7 +23,7 @@ import numpy as np
 
 from .. import backprop as bp
 from .. import figures
-from . import static_animation
+from . import Panel, static_animation
 
 __all__ = [
     "STEPS",
@@ -219,7 +219,7 @@ def backprop_stepper(params=None, x=None, y=None, prerender=True):
 
     The callback redraws the figure into the explicit ``Output`` (by setting its ``outputs``). Frames are PNGs cached
     per (target, step); with ``prerender`` every frame is drawn while building, so each
-    callback only swaps a cached image. Returns an ``ipywidgets.VBox`` with attributes
+    callback only swaps a cached image. Returns a :class:`nnlib.widgets.Panel` (a ``VBox``) with attributes
     ``slider``, ``target``, ``output`` and ``redraw`` (the callback).
     """
     import ipywidgets as widgets
@@ -262,7 +262,8 @@ def backprop_stepper(params=None, x=None, y=None, prerender=True):
     slider.observe(redraw, names="value")
     target.observe(redraw, names="value")
     redraw()
-    box = widgets.VBox([widgets.HBox([back, slider, nxt, target]), output])
+    # A Panel stores a short, stable text form in the notebook, not the widget tree's repr.
+    box = Panel([widgets.HBox([back, slider, nxt, target]), output], "backpropagation stepper")
     box.slider, box.target, box.output, box.redraw = slider, target, output, redraw
     return box
 
