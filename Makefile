@@ -29,11 +29,11 @@ help:
 	@echo "make html       build the site into _build/html without serving it"
 	@echo "make lab        JupyterLab on chapters/ with live widgets"
 	@echo "make notebooks  re-execute every chapter notebook in place (after changing a chapter)"
-	@echo "make student    write student notebooks (solutions removed) to build/student"
+	@echo "make student    write the student pack (notebooks without solutions, nnlib wheel, README) to build/student"
 	@echo "make grade SUBMISSIONS=<folder>   grade returned notebooks into grades.csv"
 	@echo "make bench      run the benchmarks"
 	@echo "make venv       create/update .venv from requirements.txt (done by every target)"
-	@echo "make clean      remove _build/, build/ and grades.csv"
+	@echo "make clean      remove _build/, build/ and the grades files"
 
 # ---------------------------------------------------------------------------- environment
 
@@ -161,8 +161,9 @@ site-test: html-strict
 
 # ---------------------------------------------------------------------------- course admin
 
+# Student notebooks, nnlib's wheel (pip wheel), their pinned requirements and a README.
 student: $(STAMP)
-	$(BIN)/python -m nnlib.student chapters build/student
+	$(BIN)/python -m nnlib.pack build/student
 
 grade: $(STAMP)
 	@[ -n "$(SUBMISSIONS)" ] || { echo "usage: make grade SUBMISSIONS=<folder of returned notebooks>" >&2; exit 2; }
@@ -172,4 +173,4 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/run.py
 
 clean:
-	rm -rf _build build grades.csv
+	rm -rf _build build grades.csv grades_*.csv grades_feedback

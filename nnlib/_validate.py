@@ -8,11 +8,21 @@ bare numpy broadcasting error from deep inside a formula.
 
 from __future__ import annotations
 
+import math
 import numbers
 
 import numpy as np
 
 DEFAULT_DTYPE = np.float64
+
+
+class NonFiniteError(ValueError):
+    """An array holds NaN or inf where finite numbers are needed.
+
+    A ``ValueError``, so callers may catch either; :func:`nnlib.fit` catches this one to
+    tell divergence (weights that grew without bound) apart from bad input data.
+    """
+
 _FLOAT_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
 
 
@@ -41,14 +51,17 @@ def as_float_array(x, name: str, dtype=None, allow_nan: bool = False) -> np.ndar
         if allow_nan or np.isfinite(x).all():
             return x
     if x is None:
-        raise TypeError(f"{name} is None; expected a numeric array.")
+        raise TypeError(f"{name} is None; expected a numeric array. Pass the array itself.")
     if isinstance(x, str | bytes):
-        raise TypeError(f"{name} must be a numeric array, got the string {x!r:.40}.")
+        raise TypeError(
+            f"{name} must be a numeric array, got the string {x!r:.40}. Pass numbers, e.g. np.array([1.0, 2.0])."
+        )
     try:
         arr = np.asarray(x)
-    except ValueError as err:  # ragged nested lists
+    except ValueError:  # ragged nested lists
         raise ValueError(
-            f"{name} could not be turned into an array ({err}); "
+            f"{name} could not be turned into an array: it must be rectangular, but got rows of "
+            "different lengths; "
             "check that every row has the same length."
         ) from None
     if arr.dtype == object or not (
@@ -59,17 +72,19 @@ def as_float_array(x, name: str, dtype=None, allow_nan: bool = False) -> np.ndar
             "Did you pass a list of strings or of arrays with different shapes?"
         )
     if np.iscomplexobj(arr):
-        raise TypeError(f"{name} must be real, got complex dtype {arr.dtype}.")
+        raise TypeError(f"{name} must be real, got complex dtype {arr.dtype}. Use its real part, x.real.")
     if arr.size == 0:
-        raise ValueError(f"{name} is empty (shape {arr.shape}); expected at least one value.")
+        raise ValueError(
+            f"{name} is empty (shape {arr.shape}); expected at least one value. Check how it was sliced or loaded."
+        )
     if dtype is not None:
         arr = arr.astype(resolve_dtype(dtype), copy=False)
     elif not np.issubdtype(arr.dtype, np.floating):
         arr = arr.astype(DEFAULT_DTYPE)
     if not allow_nan and not np.all(np.isfinite(arr)):
         bad = "NaN" if np.isnan(arr).any() else "inf"
-        raise ValueError(
-            f"{name} contains {bad} values (shape {arr.shape}). "
+        raise NonFiniteError(
+            f"{name} contains {bad} values (shape {arr.shape}); expected finite numbers. "
             "Check the data loading, or lower the learning rate if it came from training."
         )
     return arr
@@ -80,15 +95,52 @@ def check_ndim(arr: np.ndarray, name: str, allowed: tuple[int, ...], meaning: st
     if arr.ndim not in allowed:
         dims = " or ".join(f"{d}-D" for d in allowed)
         extra = f" ({meaning})" if meaning else ""
-        raise ValueError(f"{name} must be {dims}{extra}, got shape {arr.shape}.")
+        raise ValueError(f"{name} must be {dims}{extra}, got shape {arr.shape}. Reshape it, e.g. with reshape().")
+
+
+def all_finite(arr: np.ndarray) -> bool:
+    """True if every entry of the float array ``arr`` is finite.
+
+    One sum (a fast reduction that allocates nothing) decides almost always: it is
+    finite exactly when no entry is NaN or inf, unless finite entries overflow when
+    added - only then is every entry tested.
+    """
+    return math.isfinite(arr.sum()) or bool(np.isfinite(arr).all())
+
+
+def describe(value) -> str:
+    """``value`` for an error message: its type and a short repr."""
+    if isinstance(value, type):
+        return f"the class {value.__name__}"
+    return f"{type(value).__name__} {value!r:.40}"
+
+
+def real_number(value, name: str, fix: str = "") -> float:
+    """Return ``value`` as a finite float, or raise naming ``name`` (strings, None, NaN, inf refused)."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        hint = f" Convert it first, e.g. float({value!r:.20})." if isinstance(value, str) else " Pass a number."
+        raise TypeError(f"{name} must be a real number, got {describe(value)}.{hint}")
+    if not math.isfinite(value):
+        hint = f" {fix}" if fix else " Pass a finite number."
+        raise ValueError(f"{name} must be a finite number, got {value!r}.{hint}")
+    return float(value)
+
+
+def non_negative_number(value, name: str, fix: str = "") -> float:
+    """Return ``value`` as a float, raising unless it is a finite number >= 0."""
+    value = real_number(value, name, fix)
+    if value < 0:
+        hint = f" {fix}" if fix else " Pass 0 or a positive number."
+        raise ValueError(f"{name} must be >= 0, got {value!r}.{hint}")
+    return value
 
 
 def positive_number(value, name: str, fix: str = "") -> float:
     """Return ``value`` as a float, raising unless it is a finite number > 0."""
+    hint = f" {fix}" if fix else " Pass a finite number such as 0.1 or 1."
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
-        raise TypeError(f"{name} must be a positive number, got {type(value).__name__} {value!r}.")
-    if not np.isfinite(value) or value <= 0:
-        hint = f" {fix}" if fix else ""
+        raise TypeError(f"{name} must be a positive number, got {describe(value)}.{hint}")
+    if not math.isfinite(value) or value <= 0:
         raise ValueError(f"{name} must be > 0, got {value!r}.{hint}")
     return float(value)
 
@@ -96,18 +148,20 @@ def positive_number(value, name: str, fix: str = "") -> float:
 def positive_int(value, name: str) -> int:
     """Return ``value`` as an int, raising unless it is an integer >= 1."""
     if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
-        raise ValueError(f"{name} must be an integer >= 1, got {value!r}.")
+        raise ValueError(
+            f"{name} must be an integer >= 1, got {describe(value)}. Pass a whole number such as 1 or 10."
+        )
     return int(value)
 
 
 def unit_interval(value, name: str, closed_left: bool = True) -> float:
     """Return ``value`` as a float in [0, 1) (or (0, 1)), e.g. a momentum coefficient."""
+    left = "[" if closed_left else "("
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
-        raise TypeError(f"{name} must be a number in [0, 1), got {value!r}.")
+        raise TypeError(f"{name} must be a number in {left}0, 1), got {describe(value)}. Use e.g. 0.9.")
     low_ok = value >= 0 if closed_left else value > 0
     if not (low_ok and value < 1):
-        left = "[" if closed_left else "("
-        raise ValueError(f"{name} must be in {left}0, 1), got {value!r}.")
+        raise ValueError(f"{name} must be in {left}0, 1), got {value!r}. Use e.g. 0.9 or 0.999.")
     return float(value)
 
 
@@ -123,9 +177,79 @@ def get_rng(rng) -> np.random.Generator:
     if isinstance(rng, numbers.Integral) and not isinstance(rng, bool):
         return np.random.default_rng(int(rng))
     raise TypeError(
-        f"rng must be a numpy.random.Generator or an int seed, got {type(rng).__name__}. "
+        f"rng must be a numpy.random.Generator or an int seed, got {describe(rng)}. "
         "Create one with numpy.random.default_rng(seed)."
     )
+
+
+def check_activation(name, known):
+    """Raise unless ``name`` is a key of ``known`` (the activation names a builder accepts)."""
+    if not isinstance(name, str) or name not in known:
+        raise ValueError(
+            f"activation must be one of {sorted(known)}, got {name!r}. Pass the name as a string, e.g. 'relu'."
+        )
+
+
+def one_of(value, name: str, options) -> None:
+    """Raise unless ``value`` is one of the string keys ``options`` (a menu of names)."""
+    if not isinstance(value, str) or value not in options:
+        raise ValueError(f"{name} must be one of {sorted(options)}, got {value!r}. Pass one of these names.")
+
+
+def function(f, name: str, example: str) -> None:
+    """Raise unless ``f`` is callable; ``example`` shows a right value, e.g. ``"nnlib.mse"``."""
+    if not callable(f):
+        raise TypeError(f"{name} must be a function, got {describe(f)}. Pass e.g. {example}.")
+
+
+def instance(obj, name: str, needs: tuple[str, ...], example: str) -> None:
+    """Raise unless ``obj`` is an object (not a class, not None) with the attributes ``needs``.
+
+    Catches the classic slip of passing the class itself, ``nnlib.SGD`` for ``nnlib.SGD(0.1)``.
+    """
+    if isinstance(obj, type):
+        raise TypeError(
+            f"{name} must be an object, got {describe(obj)} itself. "
+            f"Create one first, e.g. {example}."
+        )
+    missing = [a for a in needs if not hasattr(obj, a)]
+    if obj is None or missing:
+        what = "None" if obj is None else f"{describe(obj)} (it has no {', '.join(missing)})"
+        raise TypeError(f"{name} must be an object with {', '.join(needs)}, got {what}. Pass e.g. {example}.")
+
+
+def sequence(x, name: str, example: str) -> list:
+    """Return ``x`` as a list, raising unless it is a list, tuple or other non-string sequence."""
+    if x is None or isinstance(x, str | bytes | dict | numbers.Number) or not hasattr(x, "__iter__"):
+        raise TypeError(f"{name} must be a list, got {describe(x)}. Pass e.g. {example}.")
+    return list(x)
+
+
+def targets(y, name: str, n_samples: int, x_name: str = "X") -> np.ndarray:
+    """Return ``y`` as an array with one finite entry (a label or a target row) per sample.
+
+    For the data-handling functions (``fit``, ``minibatches``, ``train_test_split``);
+    the loss then checks the kind of target.
+    """
+    if y is None or isinstance(y, str | bytes):
+        raise TypeError(
+            f"{name} must be an array of {n_samples} labels or targets, got {describe(y)}. "
+            f"Pass the labels that go with {x_name}."
+        )
+    arr = np.asarray(y)
+    if arr.dtype == object or not (np.issubdtype(arr.dtype, np.number) or arr.dtype == np.bool_):
+        raise TypeError(
+            f"{name} must be numeric labels or targets, got an array of dtype {arr.dtype}. Use e.g. y.astype(int)."
+        )
+    if arr.ndim == 0 or arr.shape[0] != n_samples:
+        got = "a single number" if arr.ndim == 0 else f"{arr.shape[0]}"
+        raise ValueError(
+            f"{x_name} has {n_samples} samples but {name} has {got}; they must match (one label or target "
+            f"per row of {x_name}). Pass the labels that go with {x_name}."
+        )
+    if np.issubdtype(arr.dtype, np.inexact) and not np.isfinite(arr).all():
+        raise NonFiniteError(f"{name} contains NaN or inf values; expected finite labels or targets. Check the data.")
+    return arr
 
 
 def class_labels(y, name: str, n_samples: int, n_classes: int) -> np.ndarray:
@@ -134,9 +258,16 @@ def class_labels(y, name: str, n_samples: int, n_classes: int) -> np.ndarray:
     Raises if the batch size does not match, if labels are not integers in
     ``[0, n_classes)``, or if one-hot rows do not each contain a single 1.
     """
+    if y is None or isinstance(y, str | bytes):
+        raise TypeError(
+            f"{name} must be {n_samples} integer class labels or one-hot rows, got {describe(y)}. "
+            "Pass the labels of the batch."
+        )
     arr = np.asarray(y)
+    if arr.dtype == object or not (np.issubdtype(arr.dtype, np.number) or arr.dtype == np.bool_):
+        raise TypeError(f"{name} must hold integer class labels, got an array of dtype {arr.dtype}. Use y.astype(int).")
     if arr.size == 0:
-        raise ValueError(f"{name} is empty; expected {n_samples} labels.")
+        raise ValueError(f"{name} is empty; expected {n_samples} labels. Pass the labels of the batch.")
     if arr.ndim == 2 and arr.shape[1] == n_classes and n_classes > 1:
         onehot = as_float_array(arr, name)
         if arr.shape[0] != n_samples:
@@ -145,18 +276,21 @@ def class_labels(y, name: str, n_samples: int, n_classes: int) -> np.ndarray:
                 "pass one label per sample."
             )
         if not (np.all((onehot == 0) | (onehot == 1)) and np.all(onehot.sum(axis=1) == 1)):
-            raise ValueError(f"{name} looks one-hot (shape {arr.shape}) but a row is not a single 1.")
+            raise ValueError(
+            f"{name} looks one-hot (shape {arr.shape}) but a row is not a single 1; "
+            "pass integer labels or one-hot rows."
+        )
         return onehot.argmax(axis=1)
     arr = arr.reshape(-1) if arr.ndim == 2 and 1 in arr.shape else arr
     if arr.ndim != 1:
         raise ValueError(
             f"{name} must be integer labels of shape ({n_samples},) or one-hot of shape "
-            f"({n_samples}, {n_classes}), got shape {arr.shape}."
+            f"({n_samples}, {n_classes}), got shape {arr.shape}. Did you pass scores instead of labels?"
         )
     if arr.shape[0] != n_samples:
         raise ValueError(
-            f"{name} has {arr.shape[0]} labels but the scores have {n_samples} samples; "
-            "did you pass the labels of a different batch?"
+            f"{name} has {arr.shape[0]} labels but the scores have {n_samples} samples; expected one label "
+            "per sample - did you pass the labels of a different batch?"
         )
     if not np.issubdtype(arr.dtype, np.integer):
         if np.issubdtype(arr.dtype, np.floating) and np.all(np.isfinite(arr)) and np.all(

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._validate import as_float_array
+from ._validate import as_float_array, real_number
 
 
 def sigmoid(z):
@@ -70,13 +70,13 @@ def relu_prime(z):
 def leaky_relu(z, slope=0.01):
     r"""Leaky ReLU: :math:`z` for :math:`z > 0`, :math:`\text{slope}\cdot z` otherwise."""
     z = as_float_array(z, "z")
-    return np.where(z > 0, z, slope * z)
+    return np.where(z > 0, z, real_number(slope, "slope") * z)
 
 
 def leaky_relu_prime(z, slope=0.01):
     r"""Derivative of leaky ReLU: 1 for :math:`z > 0`, ``slope`` otherwise (the negative side)."""
     z = as_float_array(z, "z")
-    return np.where(z > 0, 1.0, slope).astype(z.dtype)
+    return np.where(z > 0, 1.0, real_number(slope, "slope")).astype(z.dtype)
 
 
 def identity(z):
@@ -100,6 +100,7 @@ def softmax(z, axis=-1):
     column vector ``(K, 1)`` as in Chapter 3.
     """
     z = as_float_array(z, "z")
+    _check_axis(axis, z)
     shifted = z - z.max(axis=axis, keepdims=True)
     e = np.exp(shifted)
     return e / e.sum(axis=axis, keepdims=True)
@@ -112,8 +113,29 @@ def softmax_backward(y_hat, dout, axis=-1):
     so :math:`\partial L/\partial z = \hat y \odot (g - \langle g, \hat y\rangle)` with
     :math:`g = \partial L/\partial \hat y` - no K-by-K matrix is ever built.
     """
+    y_hat = as_float_array(y_hat, "y_hat")
+    dout = as_float_array(dout, "dout")
+    if dout.shape != y_hat.shape:
+        raise ValueError(
+            f"dout has shape {dout.shape} but y_hat has shape {y_hat.shape}; they must match. "
+            "Pass the gradient with respect to the softmax output."
+        )
+    _check_axis(axis, y_hat)
     inner = np.sum(dout * y_hat, axis=axis, keepdims=True)
     return y_hat * (dout - inner)
+
+
+def _check_axis(axis, z):
+    if z.ndim == 0:
+        raise ValueError(
+            "z must hold one score per class, got a single number (shape ()). "
+            "Pass a vector (K,) or a batch (B, K)."
+        )
+    if isinstance(axis, bool) or not isinstance(axis, int | np.integer) or not -z.ndim <= axis < max(z.ndim, 1):
+        raise ValueError(
+            f"axis must be an integer in [-{z.ndim}, {z.ndim - 1}] for an array of shape {z.shape}, got {axis!r}. "
+            "Use axis=-1 for a batch (B, K), axis=0 for a column (K, 1)."
+        )
 
 
 #: Name -> (g, g') for every element-wise activation; used by layers and widgets.

@@ -50,7 +50,17 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._validate import as_float_array, get_rng
+from ._validate import (
+    as_float_array,
+    check_activation,
+    describe,
+    get_rng,
+    instance,
+    non_negative_number,
+    positive_int,
+    positive_number,
+    sequence,
+)
 from .activations import ACTIVATIONS, sigmoid, softmax
 
 __all__ = [
@@ -98,9 +108,13 @@ def as_column(x, name="x", n=None):
 
 def one_hot_column(y, K):
     """Return the target as a one-hot column ``(K, 1)``: from a class index or a one-hot column/vector."""
+    K = positive_int(K, "K")
     if isinstance(y, int | np.integer) and not isinstance(y, bool):
         if not 0 <= int(y) < K:
-            raise ValueError(f"y must be a class index in [0, {K - 1}] for {K} classes, got {int(y)}.")
+            raise ValueError(
+                f"y must be a class index in [0, {K - 1}] for {K} classes, got {int(y)}. "
+                "Pass the index of the true class, e.g. 0."
+            )
         col = np.zeros((K, 1))
         col[int(y), 0] = 1.0
         return col
@@ -115,14 +129,19 @@ def one_hot_column(y, K):
 def n_layers(params):
     """Number of weight layers ``L`` in ``params`` (keys ``W1..WL``, ``b1..bL``)."""
     if not isinstance(params, dict) or "W1" not in params:
-        raise TypeError("params must be a dict with keys 'W1', 'b1', 'W2', 'b2', ... (see init_params).")
+        raise TypeError(
+            f"params must be a dict with keys 'W1', 'b1', 'W2', 'b2', ..., got {describe(params)}. "
+            "Make one with init_params()."
+        )
     L = 0
     while f"W{L + 1}" in params:
         L += 1
     for l in range(1, L + 1):
         W, b = params[f"W{l}"], params.get(f"b{l}")
         if b is None:
-            raise ValueError(f"params has W{l} but no b{l}.")
+            raise ValueError(f"params has W{l} but no b{l}; expected a bias for every layer. Add b{l} (n_out, 1).")
+        as_float_array(W, f"W{l}")
+        as_float_array(b, f"b{l}")
         if np.ndim(W) != 2 or np.shape(b) != (np.shape(W)[0], 1):
             raise ValueError(
                 f"W{l} must be (n_out, n_in) and b{l} a column (n_out, 1); got W{l} {np.shape(W)} and "
@@ -143,9 +162,10 @@ def init_params(sizes=(2, 3, 2), rng=None, scale=1.0):
     ``b<l>`` ~ normal with standard deviation ``0.1 * scale``, a column ``(n_l, 1)`` (small but
     non-zero, so that a gradient check also tests the bias gradients).
     """
-    sizes = [int(n) for n in sizes]
-    if len(sizes) < 2 or min(sizes) < 1:
-        raise ValueError(f"sizes must list at least two positive layer sizes, got {sizes}.")
+    sizes = [positive_int(n, f"sizes[{i}]") for i, n in enumerate(sequence(sizes, "sizes", "(2, 3, 2)"))]
+    if len(sizes) < 2:
+        raise ValueError(f"sizes must list at least two positive layer sizes, got {sizes}. Pass e.g. (2, 3, 2).")
+    scale = positive_number(scale, "scale", "Use 1.0 for the default spread.")
     rng = get_rng(rng)
     params = {}
     for l in range(1, len(sizes)):
@@ -175,6 +195,7 @@ def forward(params, x):
 
 def l2_penalty(params, lam):
     r""":math:`s = \frac{\lambda}{2}\sum_l \lVert W_l\rVert_F^2` over every weight matrix (biases excluded)."""
+    lam = non_negative_number(lam, "lam", "Use 0 for no penalty or a small value such as 1e-3.")
     return 0.5 * lam * sum(float(np.sum(params[f"W{l}"] ** 2)) for l in range(1, n_layers(params) + 1))
 
 
@@ -185,6 +206,7 @@ def loss(cache, y, params=None, lam=0.0):
     ``params`` is needed only for the penalty.
     """
     f2 = cache["f2"]
+    lam = non_negative_number(lam, "lam", "Use 0 for no penalty or a small value such as 1e-3.")
     y = one_hot_column(y, f2.shape[0])
     m = f2.max()
     log_y_hat = f2 - m - np.log(np.sum(np.exp(f2 - m)))
@@ -212,6 +234,7 @@ def backward(params, cache, y, lam=0.0, return_deltas=False):
     and ``"delta1"`` :math:`=\partial L/\partial f_1` (all columns).
     """
     W2 = params["W2"]
+    lam = non_negative_number(lam, "lam", "Use 0 for no penalty or a small value such as 1e-3.")
     x, g1, y_hat = cache["x"], cache["g1"], cache["y_hat"]
     y = one_hot_column(y, y_hat.shape[0])
     delta2 = y_hat - y  # dL/df2: prediction minus target (y - y_hat is the NEGATIVE gradient)
@@ -251,8 +274,7 @@ class RecordingCache(dict):
 
 # ------------------------------------------------------------------- any depth
 def _activation(name):
-    if name not in ACTIVATIONS:
-        raise ValueError(f"activation must be one of {sorted(ACTIVATIONS)}, got {name!r}.")
+    check_activation(name, ACTIVATIONS)
     return ACTIVATIONS[name]
 
 
@@ -309,6 +331,7 @@ def deep_backward(params, cache, y, lam=0.0, return_deltas=False):
     ``deltas[l]`` :math:`=\delta^l` (``deltas[0]`` is None) when ``return_deltas``.
     """
     _, g_prime = _activation(cache["activation"])
+    lam = non_negative_number(lam, "lam", "Use 0 for no penalty or a small value such as 1e-3.")
     zs, acts = cache["z"], cache["a"]
     L = len(zs) - 1
     if cache["output"] == "softmax":
@@ -329,6 +352,7 @@ def deep_backward(params, cache, y, lam=0.0, return_deltas=False):
 
 def deep_loss_and_grads(params, x, y, activation="sigmoid", output="softmax", lam=0.0):
     """Forward then backward for any depth: ``(J, grads)``, ``J`` including the L2 penalty if ``lam > 0``."""
+    lam = non_negative_number(lam, "lam", "Use 0 for no penalty or a small value such as 1e-3.")
     cache = deep_forward(params, x, activation, output)
     J = deep_loss(cache, y) + (l2_penalty(params, lam) if lam else 0.0)
     return J, deep_backward(params, cache, y, lam)
@@ -360,6 +384,7 @@ def from_sequential(model):
     """
     from .layers import Linear
 
+    instance(model, "model", ("layers",), "nnlib.mlp([2, 3, 2])")
     params, grads = {}, {}
     linears = [layer for layer in model.layers if isinstance(layer, Linear)]
     for l, layer in enumerate(linears, start=1):

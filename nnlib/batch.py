@@ -33,7 +33,18 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._validate import as_float_array, class_labels, get_rng, positive_int, resolve_dtype
+from ._validate import (
+    as_float_array,
+    check_activation,
+    check_ndim,
+    class_labels,
+    describe,
+    get_rng,
+    instance,
+    positive_int,
+    resolve_dtype,
+    sequence,
+)
 from .activations import ACTIVATIONS, sigmoid, softmax
 from .init import xavier_normal
 
@@ -47,32 +58,37 @@ def _as_batch(X, n_in, name="X"):
             f"For a single sample x of shape ({n_in},) pass x[None, :]."
         )
     if X.shape[1] != n_in:
-        hint = " - did you pass it transposed?" if X.shape[0] == n_in else ""
+        hint = " - did you pass it transposed?" if X.shape[0] == n_in else "; check the layer sizes."
         raise ValueError(f"{name} has shape {X.shape} but the first layer expects (B, {n_in}){hint}")
     return X
 
 
 def _activation(name):
-    if name not in ACTIVATIONS:
-        raise ValueError(f"activation must be one of {sorted(ACTIVATIONS)}, got {name!r}.")
+    check_activation(name, ACTIVATIONS)
     return ACTIVATIONS[name]
 
 
 def _check_params(params):
     """``params`` is a list of ``(W, b)`` pairs with ``W`` (n_out, n_in) and ``b`` (n_out,)."""
     if not isinstance(params, list | tuple) or len(params) == 0:
-        raise TypeError("params must be a non-empty list of (W, b) pairs, one per layer.")
+        raise TypeError(
+            f"params must be a non-empty list of (W, b) pairs, one per layer, got {describe(params)}. "
+            "Make one with init_params(sizes)."
+        )
     out = []
     n_prev = None
     for l, pair in enumerate(params, start=1):
         if not isinstance(pair, list | tuple) or len(pair) != 2:
-            raise TypeError(f"params[{l - 1}] must be a pair (W, b), got {type(pair).__name__}.")
+            raise TypeError(f"params[{l - 1}] must be a pair (W, b), got {describe(pair)}. Pass a list of (W, b).")
         W = as_float_array(pair[0], f"W{l}")
         b = as_float_array(pair[1], f"b{l}")
         if W.ndim != 2:
-            raise ValueError(f"W{l} must be a matrix (n_out, n_in), got shape {W.shape}.")
+            raise ValueError(f"W{l} must be a matrix (n_out, n_in), got shape {W.shape}. Check the layer sizes.")
         if b.shape != (W.shape[0],):
-            raise ValueError(f"b{l} has shape {b.shape} but W{l} has shape {W.shape}; b{l} must be ({W.shape[0]},).")
+            raise ValueError(
+                f"b{l} has shape {b.shape} but W{l} has shape {W.shape}; b{l} must be ({W.shape[0]},). "
+                f"Is W{l} transposed?"
+            )
         if n_prev is not None and W.shape[1] != n_prev:
             raise ValueError(
                 f"W{l} has shape {W.shape} but layer {l - 1} has {n_prev} outputs; expected ({W.shape[0]}, {n_prev})."
@@ -86,10 +102,13 @@ def _check_params(params):
 def linear_forward(X, W, b):
     r""":math:`Z = X W^T + b`: ``X`` (B, n_in), ``W`` (n_out, n_in), ``b`` (n_out,) broadcast -> ``Z`` (B, n_out)."""
     W = as_float_array(W, "W")
+    check_ndim(W, "W", (2,), "(n_out, n_in)")
     X = _as_batch(X, W.shape[1])
     b = as_float_array(b, "b")
     if b.shape != (W.shape[0],):
-        raise ValueError(f"b has shape {b.shape} but W has shape {W.shape}; b must be ({W.shape[0]},).")
+        raise ValueError(
+            f"b has shape {b.shape} but W has shape {W.shape}; b must be ({W.shape[0]},). Is W transposed?"
+        )
     return X @ W.T + b
 
 
@@ -107,12 +126,13 @@ def linear_backward(dZ, X, W):
     (:class:`nnlib.layers.Linear` receives ``dZ/B`` instead and omits the 1/B.)
     """
     W = as_float_array(W, "W")
+    check_ndim(W, "W", (2,), "(n_out, n_in)")
     X = _as_batch(X, W.shape[1])
     dZ = as_float_array(dZ, "dZ")
     if dZ.shape != (X.shape[0], W.shape[0]):
         raise ValueError(
             f"dZ has shape {dZ.shape} but Z = X W^T has shape {(X.shape[0], W.shape[0])}; "
-            "the upstream gradient has the output's shape."
+            "the upstream gradient must have the output's shape. Check which batch it came from."
         )
     B = X.shape[0]
     dW = dZ.T @ X / B
@@ -129,7 +149,10 @@ def outer_product_sum(dZ, X):
     dZ = as_float_array(dZ, "dZ")
     X = as_float_array(X, "X")
     if dZ.ndim != 2 or X.ndim != 2 or dZ.shape[0] != X.shape[0]:
-        raise ValueError(f"dZ (B, n_out) and X (B, n_in) need the same number of rows, got {dZ.shape} and {X.shape}.")
+        raise ValueError(
+            f"dZ (B, n_out) and X (B, n_in) need the same number of rows, got {dZ.shape} and {X.shape}. "
+            "Pass one row per sample in both."
+        )
     total = np.zeros((dZ.shape[1], X.shape[1]))
     for delta_i, x_i in zip(dZ, X, strict=True):
         total += np.outer(delta_i, x_i)
@@ -145,7 +168,7 @@ def softmax_cross_entropy_per_sample(Z, y):
     """
     Z = as_float_array(Z, "Z")
     if Z.ndim != 2:
-        raise ValueError(f"Z must be a batch of logits (B, K), got shape {Z.shape}.")
+        raise ValueError(f"Z must be a batch of logits (B, K), got shape {Z.shape}. For one sample pass Z[None, :].")
     B, K = Z.shape
     return _softmax_ce(Z, class_labels(y, "y", B, K))
 
@@ -184,9 +207,9 @@ def two_layer_loss_and_grads(X, y, W1, b1, W2, b2):
 # ---------------------------------------------------------------- depth L
 def init_params(sizes, rng=None, dtype=None):
     """Random ``[(W1, b1), ..., (WL, bL)]`` for ``sizes = [n_0, ..., n_L]`` (Xavier normal W, zero b)."""
-    sizes = [positive_int(n, "sizes[i]") for n in sizes]
+    sizes = [positive_int(n, f"sizes[{i}]") for i, n in enumerate(sequence(sizes, "sizes", "[3, 4, 2]"))]
     if len(sizes) < 2:
-        raise ValueError(f"sizes must list an input and an output size, got {sizes}.")
+        raise ValueError(f"sizes must list an input and an output size, got {sizes}. Pass e.g. [3, 4, 2].")
     rng = get_rng(rng)
     dt = resolve_dtype(dtype)
     return [
@@ -286,6 +309,29 @@ def per_sample_loop(params, X, y, activation="sigmoid"):
     return total_loss / B, [(sW / B, sb / B) for sW, sb in total]
 
 
+def mean_of_per_sample_gradients(params, X, y, activation="sigmoid"):
+    """Chapter 3's way, one column at a time: the mean of the per-sample gradients ``[(dW, db)]``.
+
+    Each row of ``X`` goes through :func:`nnlib.backprop.deep_loss_and_grads` as a column
+    vector (biases as columns), and the gradients are averaged. It equals
+    :func:`loss_and_grads` up to round-off; Chapter 4 uses it to check exactly that.
+    """
+    from .backprop import deep_loss_and_grads
+
+    params = _check_params(params)
+    X = _as_batch(X, params[0][0].shape[1])
+    labels = class_labels(y, "y", X.shape[0], params[-1][0].shape[0])
+    p3 = {}
+    for l, (W_l, b_l) in enumerate(params, start=1):
+        p3[f"W{l}"], p3[f"b{l}"] = W_l, b_l[:, None]
+    total = None
+    for x_i, c_i in zip(X, labels, strict=True):
+        _, g = deep_loss_and_grads(p3, x_i[:, None], int(c_i), activation=activation)
+        total = g if total is None else {k: total[k] + g[k] for k in g}
+    B = len(X)
+    return [(total[f"W{l}"] / B, total[f"b{l}"][:, 0] / B) for l in range(1, len(params) + 1)]
+
+
 def params_from_model(model):
     """The ``[(W, b)]`` list of an ``nnlib`` :class:`~nnlib.layers.Sequential` (the same arrays, not copies)."""
     from .layers import Linear
@@ -298,6 +344,7 @@ def nnlib_gradients(model, X, y):
     from .layers import Linear
     from .losses import softmax_cross_entropy
 
+    instance(model, "model", ("forward", "backward", "zero_grad", "layers"), "nnlib.mlp([3, 4, 3])")
     loss, dlogits = softmax_cross_entropy(model.forward(X), y)
     model.zero_grad()
     model.backward(dlogits)
@@ -311,6 +358,7 @@ def cache_nbytes_per_layer(model):
     Read from the layers themselves (:meth:`~nnlib.layers.Layer.cache_nbytes`); the
     label is the layer's index and name, e.g. ``"0 Linear(64, 32)"``.
     """
+    instance(model, "model", ("layers",), "nnlib.mlp([3, 4, 3])")
     return [(f"{i} {layer!r}", int(layer.cache_nbytes())) for i, layer in enumerate(model.layers)]
 
 
@@ -363,6 +411,7 @@ def training_memory(model, X):
     ``caches`` (distinct arrays kept by the forward pass, measured) and
     ``inference_peak`` (see :func:`inference_peak_nbytes`).
     """
+    instance(model, "model", ("forward", "params", "grads", "layers"), "nnlib.mlp([3, 4, 3])")
     X = as_float_array(X, "X")
     params = int(sum(p.nbytes for p in model.params.values()))
     grads = int(sum(g.nbytes for g in model.grads.values()))
@@ -382,6 +431,7 @@ __all__ = [
     "backward",
     "loss_and_grads",
     "per_sample_loop",
+    "mean_of_per_sample_gradients",
     "params_from_model",
     "nnlib_gradients",
     "cache_nbytes_per_layer",

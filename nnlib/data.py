@@ -10,17 +10,27 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._validate import as_float_array, get_rng, positive_int, resolve_dtype
+from ._validate import (
+    as_float_array,
+    class_labels,
+    describe,
+    get_rng,
+    non_negative_number,
+    positive_int,
+    real_number,
+    resolve_dtype,
+    targets,
+)
 
 
-def check_samples(X, y):
-    """Return ``(X, y)`` as arrays after checking ``X`` is ``(N, n)`` and ``y`` has N entries."""
-    y = np.asarray(y)
+def check_samples(X, y, x_name="X", y_name="y"):
+    """Return ``(X, y)`` as arrays after checking ``X`` is ``(N, n)`` and ``y`` has N finite entries."""
     if X.ndim != 2:
-        raise ValueError(f"X must be a batch (N, n) with one sample per row, got shape {X.shape}.")
-    if len(X) != len(y):
-        raise ValueError(f"X has {len(X)} samples but y has {len(y)}; they must match.")
-    return X, y
+        raise ValueError(
+            f"{x_name} must be a batch (N, n) with one sample per row, got shape {X.shape}. "
+            f"For one feature per sample use {x_name}.reshape(-1, 1)."
+        )
+    return X, targets(y, y_name, len(X), x_name)
 
 
 def make_spiral(n_per_class=100, n_classes=3, noise=0.2, rng=None):
@@ -30,6 +40,7 @@ def make_spiral(n_per_class=100, n_classes=3, noise=0.2, rng=None):
     """
     n_per_class = positive_int(n_per_class, "n_per_class")
     n_classes = positive_int(n_classes, "n_classes")
+    noise = non_negative_number(noise, "noise", "Use a small noise level such as 0.2 (0 for none).")
     rng = get_rng(rng)
     X = np.zeros((n_per_class * n_classes, 2))
     y = np.repeat(np.arange(n_classes), n_per_class)
@@ -46,6 +57,7 @@ def make_xor(n=200, noise=0.1, rng=None):
     Returns ``X`` ``(n, 2)`` and ``y`` ``(n,)`` with values 0/1.
     """
     n = positive_int(n, "n")
+    noise = non_negative_number(noise, "noise", "Use a small noise level such as 0.1 (0 for none).")
     rng = get_rng(rng)
     signs = rng.choice([-1.0, 1.0], size=(n, 2))
     X = signs + noise * rng.standard_normal((n, 2))
@@ -58,6 +70,7 @@ def make_moons(n=200, noise=0.1, rng=None):
     from sklearn.datasets import make_moons as sk_make_moons
 
     n = positive_int(n, "n")
+    noise = non_negative_number(noise, "noise", "Use a small noise level such as 0.1 (0 for none).")
     seed = int(get_rng(rng).integers(2**31 - 1))
     X, y = sk_make_moons(n_samples=n, noise=noise, random_state=seed)
     return X.astype(np.float64), y.astype(np.int64)
@@ -65,12 +78,9 @@ def make_moons(n=200, noise=0.1, rng=None):
 
 def train_test_split(X, y, test_size=0.25, rng=None):
     """Shuffle with ``rng`` and split into ``(X_train, X_test, y_train, y_test)``."""
-    X = as_float_array(X, "X")
-    y = np.asarray(y)
-    if len(X) != len(y):
-        raise ValueError(f"X has {len(X)} samples but y has {len(y)}; they must match.")
-    if not 0 < test_size < 1:
-        raise ValueError(f"test_size must be a fraction in (0, 1), got {test_size!r}.")
+    X, y = check_samples(as_float_array(X, "X"), y)
+    if not 0 < real_number(test_size, "test_size") < 1:
+        raise ValueError(f"test_size must be a fraction in (0, 1), got {test_size!r}. Use e.g. 0.25.")
     order = get_rng(rng).permutation(len(X))
     n_test = int(round(test_size * len(X)))
     test, train = order[:n_test], order[n_test:]
@@ -107,10 +117,11 @@ def load_diabetes(test_size=0.25, rng=0):
 
 def one_hot(y, n_classes):
     """Integer labels ``(N,)`` -> one-hot rows ``(N, n_classes)``."""
-    from ._validate import class_labels
-
+    n_classes = positive_int(n_classes, "n_classes")
+    if y is None or isinstance(y, str | bytes):
+        raise TypeError(f"y must be integer labels (N,), got {describe(y)}. Pass e.g. np.array([0, 2, 1]).")
     y = np.asarray(y)
-    labels = class_labels(y, "y", y.shape[0], positive_int(n_classes, "n_classes"))
+    labels = class_labels(y, "y", y.shape[0] if y.ndim else 1, n_classes)
     out = np.zeros((labels.shape[0], n_classes))
     out[np.arange(labels.shape[0]), labels] = 1.0
     return out
@@ -123,7 +134,7 @@ def minibatches(X, y, batch_size, rng=None, shuffle=True):
     generator every epoch to get a different but reproducible order). The last batch
     may be smaller than ``batch_size``.
     """
-    X, y = check_samples(np.asarray(X), y)
+    X, y = check_samples(as_float_array(X, "X"), y)
     batch_size = positive_int(batch_size, "batch_size")
     N = len(X)
     order = get_rng(rng).permutation(N) if shuffle else np.arange(N)

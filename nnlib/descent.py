@@ -25,8 +25,20 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ._validate import as_float_array, check_ndim, get_rng, positive_int, positive_number
+from ._validate import (
+    NonFiniteError,
+    as_float_array,
+    check_ndim,
+    describe,
+    get_rng,
+    instance,
+    non_negative_number,
+    positive_int,
+    positive_number,
+    real_number,
+)
 from .data import minibatches
+from .train import TrainingDiverged
 
 #: Why :func:`gradient_descent` stopped, in words.
 STOP_REASONS = {
@@ -89,12 +101,14 @@ def quadratic_bowl(H, c=None, name="quadratic bowl", window=None) -> Objective:
     check_ndim(H, "H", (2,), "a square Hessian (d, d)")
     d = H.shape[0]
     if H.shape != (d, d) or not np.allclose(H, H.T):
-        raise ValueError(f"H must be a symmetric (d, d) matrix, got shape {H.shape}.")
+        raise ValueError(f"H must be a symmetric (d, d) matrix, got shape {H.shape}. Use (H + H.T) / 2 for a square H.")
     if np.linalg.eigvalsh(H).min() <= 0:
         raise ValueError("H must be positive definite (all eigenvalues > 0) so that the bowl has a minimum.")
     c = np.zeros(d) if c is None else as_float_array(c, "c").reshape(-1)
     if c.shape != (d,):
-        raise ValueError(f"c must have shape ({d},) to match H {H.shape}, got {c.shape}.")
+        raise ValueError(
+            f"c must have shape ({d},) to match H {H.shape}, got {c.shape}. Pass one coordinate per row of H."
+        )
     H = H.copy()
     H.setflags(write=False)
 
@@ -124,8 +138,8 @@ def quadratic_1d(curvature=2.0, center=3.0) -> Objective:
     ``curvature`` is :math:`a = f''`, ``center`` the minimiser :math:`c`. Points have
     shape ``(1,)``. With the defaults, :math:`f(x) = (x-3)^2`.
     """
-    a = positive_number(curvature, "curvature", "The curvature f'' of a bowl is positive.")
-    c = float(center)
+    a = positive_number(curvature, "curvature", "The curvature f'' of a bowl is positive, e.g. 2.0.")
+    c = real_number(center, "center")
     obj = quadratic_bowl([[a]], [c], name=f"quadratic_1d(a={a:g}, c={c:g})")
     return Objective(obj.name, obj.f, obj.grad, obj.x_min, obj.hessian, (c - 4.0, c + 4.0))
 
@@ -147,8 +161,11 @@ def rosenbrock(a=1.0, b=100.0) -> Objective:
 
     The floor of its curved valley is easy to reach and slow to follow.
     """
-    a = float(a)
+    a = real_number(a, "a")
     b = positive_number(b, "b")
+    if not np.isfinite(a * a * b):
+        raise ValueError(f"a and b must be moderate numbers (the minimum is at (a, a^2)), got a={a!r}, b={b!r}. "
+                         "Use values such as a=1, b=100.")
 
     def f(x):
         x = np.asarray(x, dtype=float)
@@ -171,7 +188,7 @@ def double_well(tilt=0.25) -> Objective:
     right one (near :math:`x \approx 1.35`): where gradient descent ends up depends on
     where it starts. ``x_min`` is the deeper (global) minimiser.
     """
-    t = float(tilt)
+    t = real_number(tilt, "tilt")
 
     def f(x):
         x = np.asarray(x, dtype=float)[0]
@@ -196,9 +213,20 @@ def stable_lr_threshold(objective_or_H) -> float:
     """
     H = objective_or_H.hessian if isinstance(objective_or_H, Objective) else objective_or_H
     if H is None:
-        raise ValueError("stable_lr_threshold needs a quadratic (an Objective with a constant hessian).")
+        raise ValueError(
+            f"objective_or_H must be a quadratic (an Objective with a constant hessian) or its Hessian, "
+            f"got {describe(objective_or_H)}. Pass e.g. valley() or a matrix H."
+        )
     H = np.atleast_2d(as_float_array(H, "H"))
-    return float(2.0 / np.linalg.eigvalsh(H).max())
+    if H.ndim != 2 or H.shape[0] != H.shape[1]:
+        raise ValueError(f"H must be a square matrix (d, d), got shape {H.shape}. Pass the Hessian of a quadratic.")
+    top = float(np.linalg.eigvalsh(H).max())
+    if not top > 0:
+        raise ValueError(
+            f"H must have a positive eigenvalue (a bowl with a minimum), got largest eigenvalue {top}. "
+            "Check the curvature."
+        )
+    return 2.0 / top
 
 
 # ---------------------------------------------------------------------------
@@ -249,7 +277,7 @@ def _start(x0, objective) -> np.ndarray:
     if objective is not None and x.shape != np.shape(objective.x_min):
         raise ValueError(
             f"x0 has {x.shape[0]} coordinates but {objective.name} takes {objective.dim}; "
-            f"pass a starting point of shape ({objective.dim},)."
+            f"it must have shape ({objective.dim},) - pass one coordinate per variable."
         )
     return x.copy()
 
@@ -261,8 +289,8 @@ def _unpack(objective, grad):
         return objective.f, objective.grad, objective
     if not callable(objective) or not callable(grad):
         raise TypeError(
-            "objective must be an nnlib.descent.Objective (e.g. valley()), or a function f "
-            "together with its gradient grad=..."
+            f"objective must be an nnlib.descent.Objective (e.g. valley()), or a function f "
+            f"together with its gradient grad=..., got {describe(objective)}."
         )
     return objective, grad, None
 
@@ -285,10 +313,8 @@ def gradient_descent(objective, x0, lr, grad=None, max_iter=1000, grad_tol=1e-6,
     f, grad_f, obj = _unpack(objective, grad)
     lr = positive_number(lr, "lr", "A learning rate must be positive, e.g. 0.1.")
     max_iter = positive_int(max_iter, "max_iter")
-    grad_tol = float(grad_tol)
-    step_tol = float(step_tol)
-    if grad_tol < 0 or step_tol < 0:
-        raise ValueError(f"grad_tol and step_tol must be >= 0, got {grad_tol!r} and {step_tol!r}.")
+    grad_tol = non_negative_number(grad_tol, "grad_tol", "Use e.g. 1e-6, or 0 to switch the rule off.")
+    step_tol = non_negative_number(step_tol, "step_tol", "Use e.g. 1e-10, or 0 to switch the rule off.")
     x = _start(x0, obj)
     path, losses, norms = [x.copy()], [float(f(x))], []
     reason = "max_iter"
@@ -326,11 +352,11 @@ def run_optimizer(optimizer, objective, x0, n_steps=200, diverge_at=1e8) -> Desc
     the iterates blow up (reason ``"diverged"``); otherwise reason ``"max_iter"``.
     """
     if not isinstance(objective, Objective):
-        raise TypeError("objective must be an nnlib.descent.Objective, e.g. valley() or rosenbrock().")
-    if not hasattr(optimizer, "step") or not hasattr(optimizer, "reset"):
         raise TypeError(
-            f"optimizer must be an nnlib.optim optimiser such as Adam(lr=0.1), got {type(optimizer).__name__}."
+            f"objective must be an nnlib.descent.Objective, got {describe(objective)}. "
+            "Pass e.g. valley() or rosenbrock()."
         )
+    instance(optimizer, "optimizer", ("step", "reset"), "nnlib.optim.Adam(lr=0.1)")
     n_steps = positive_int(n_steps, "n_steps")
     optimizer.reset()
     x = _start(x0, objective)
@@ -359,17 +385,24 @@ def run_optimizer(optimizer, objective, x0, n_steps=200, diverge_at=1e8) -> Desc
 def _regression_data(X, y):
     X = as_float_array(X, "X")
     check_ndim(X, "X", (2,), "a batch (N, n), one sample per row")
-    y = as_float_array(y, "y").reshape(-1) if np.ndim(y) == 2 and 1 in np.shape(y) else as_float_array(y, "y")
+    y = as_float_array(y, "y")
+    y = y.reshape(-1) if y.ndim == 2 and 1 in y.shape else y
     if y.shape != (X.shape[0],):
-        raise ValueError(f"y must have shape ({X.shape[0]},), one target per row of X, got {y.shape}.")
+        raise ValueError(
+            f"y must have shape ({X.shape[0]},), one target per row of X, got {y.shape}. "
+            "Pass the targets that go with X."
+        )
     return X, y
 
 
-def _weights(w, b, n):
-    w = as_float_array(w, "w")
+def _weights(w, b, n, names=("w", "b")):
+    w = as_float_array(w, names[0])
     if w.shape != (n,):
-        raise ValueError(f"w must have shape ({n},), one weight per feature, got {w.shape}.")
-    return w, float(b)
+        raise ValueError(
+            f"{names[0]} must have shape ({n},), one weight per feature, got {w.shape}. "
+            "Pass one weight per column of X."
+        )
+    return w, real_number(b, names[1])
 
 
 def linreg_loss(w, b, X, y) -> float:
@@ -382,8 +415,15 @@ def linreg_loss(w, b, X, y) -> float:
     """
     X, y = _regression_data(X, y)
     w, b = _weights(w, b, X.shape[1])
-    r = X @ w + b - y
-    return 0.5 * float(r @ r) / X.shape[0]
+    with np.errstate(over="ignore", invalid="ignore"):
+        r = X @ w + b - y
+        loss = 0.5 * float(r @ r) / X.shape[0]
+    if not np.isfinite(loss):
+        raise NonFiniteError(
+            f"the loss overflowed (got {loss}): the predictions X w + b are too large for float64, so w, b "
+            "or X must be smaller. Rescale the features or start from smaller weights."
+        )
+    return loss
 
 
 def linreg_grad(w, b, X, y):
@@ -462,12 +502,10 @@ def linreg_descent(X, y, lr, epochs=10, batch_size=None, rng=None, decay=0.0, w0
     lr = positive_number(lr, "lr", "A learning rate must be positive, e.g. 0.05.")
     epochs = positive_int(epochs, "epochs")
     batch_size = N if batch_size is None else min(positive_int(batch_size, "batch_size"), N)
-    decay = float(decay)
-    if decay < 0:
-        raise ValueError(f"decay must be >= 0 (0 keeps the learning rate fixed), got {decay!r}.")
+    decay = non_negative_number(decay, "decay", "Use 0 to keep the learning rate fixed.")
     rng = get_rng(rng)
-    w = np.zeros(n) if w0 is None else _weights(w0, 0.0, n)[0].copy()
-    b = float(b0)
+    w = np.zeros(n) if w0 is None else _weights(w0, 0.0, n, ("w0", "b0"))[0].copy()
+    b = real_number(b0, "b0")
     losses, evals, seen = [linreg_loss(w, b, X, y)], [0], [0]
     with np.errstate(over="ignore", invalid="ignore"):
         for epoch in range(epochs):
@@ -481,8 +519,8 @@ def linreg_descent(X, y, lr, epochs=10, batch_size=None, rng=None, decay=0.0, w0
                 evals.append(evals[-1] + 1)
                 seen.append(seen[-1] + len(yb))
                 if not np.isfinite(losses[-1]):
-                    raise FloatingPointError(
+                    raise TrainingDiverged(
                         f"the loss became {losses[-1]} with lr={lr:g} and batch_size={batch_size}; "
-                        f"the learning rate is too large - try {lr / 10:g}."
+                        f"the learning rate must be smaller - try {lr / 10:g}."
                     )
     return RegressionRun(batch_size, lr, np.array(losses), np.array(evals), np.array(seen) / N, w, b)

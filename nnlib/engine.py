@@ -29,7 +29,15 @@ from __future__ import annotations
 import math
 import numbers
 
-__all__ = ["Value"]
+__all__ = ["Value", "ValueOverflowError"]
+
+
+class ValueOverflowError(OverflowError, ValueError):
+    """An operation's result is too large for float64.
+
+    An ``OverflowError`` (what arithmetic raises) and a ``ValueError`` (the inputs are
+    out of the range the engine can represent), so either ``except`` catches it.
+    """
 
 
 def _number(x, name: str) -> float:
@@ -40,6 +48,7 @@ def _number(x, name: str) -> float:
             hint = " The engine is scalar: make one Value per entry, e.g. [Value(v) for v in x.ravel()]."
         elif isinstance(x, str):
             hint = f" Convert it to a number first, e.g. float({x!r:.20})."
+        hint = hint or " Pass a number such as 2.0."
         raise TypeError(f"{name} must be a real number or a Value, got {type(x).__name__} {x!r:.40}.{hint}")
     x = float(x)
     if not math.isfinite(x):
@@ -114,7 +123,7 @@ class Value:
 
     def _result(self, data: float, children: tuple, op: str) -> Value:
         if not math.isfinite(data):
-            raise OverflowError(
+            raise ValueOverflowError(
                 f"{op} produced {data} from inputs {[c.data for c in children]}; "
                 "the numbers are too large for float64. Rescale the inputs."
             )
@@ -217,7 +226,9 @@ class Value:
         try:
             e = math.exp(self.data)
         except OverflowError:
-            raise OverflowError(f"exp({self.data}) overflows float64 (limit about exp(709)).") from None
+            raise ValueOverflowError(
+                f"exp({self.data}) overflows float64: its input must be below about 709. Rescale the inputs."
+            ) from None
         out = self._result(e, (self,), "exp")
 
         def _backward():  # d(e^a)/da = e^a

@@ -40,7 +40,10 @@ def _symbol(op: str) -> str:
 
 def _check_root(root) -> None:
     if not isinstance(root, Value):
-        raise TypeError(f"root must be an nnlib.engine.Value (the output of the graph), got {type(root).__name__}.")
+        raise TypeError(
+            f"root must be an nnlib.engine.Value (the output of the graph), got {type(root).__name__}. "
+            "Pass the Value your expression produced, e.g. y = x * x; draw_graph(y)."
+        )
 
 
 def graph_layout(root: Value) -> dict:

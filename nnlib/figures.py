@@ -82,8 +82,13 @@ def subplots(nrows: int = 1, ncols: int = 1, height: float | None = None, **kwar
     """
     import matplotlib.pyplot as plt
 
-    if not isinstance(nrows, int) or not isinstance(ncols, int) or nrows < 1 or ncols < 1:
-        raise ValueError(f"subplots: nrows and ncols must be positive integers, got {nrows!r}, {ncols!r}")
+    for name, value in (("nrows", nrows), ("ncols", ncols)):
+        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+            raise ValueError(f"subplots: {name} must be an integer >= 1, got {value!r:.40}; pass e.g. {name}=2")
+    if height is not None and (isinstance(height, bool) or not isinstance(height, (int, float))
+                               or not 0 < height < 30):
+        raise ValueError(f"subplots: height must be a number of inches between 0 and 30, got {height!r:.40}; "
+                         "pass e.g. height=3.5, or leave it out")
     if ncols > 3:
         raise ValueError(
             f"subplots: ncols={ncols} panels side by side are too small to read in a 7-inch column; "

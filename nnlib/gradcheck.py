@@ -15,7 +15,16 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._validate import as_float_array
+from ._validate import (
+    NonFiniteError,
+    all_finite,
+    as_float_array,
+    describe,
+    function,
+    instance,
+    non_negative_number,
+    positive_number,
+)
 
 #: The course's pass mark for a float64 gradient check.
 THRESHOLD = 1e-7
@@ -28,6 +37,37 @@ def _require_float_array(x):
             f"x must be a float numpy array (it is perturbed in place), got {type(x).__name__}{dtype}. "
             "Use np.asarray(x, dtype=float)."
         )
+    if x.size == 0:
+        raise ValueError(f"x is empty (shape {x.shape}); expected at least one entry. Pass the point to check.")
+    if not all_finite(x):
+        raise NonFiniteError("x contains NaN or inf; expected finite numbers. Check the point to differentiate at.")
+
+
+def _check_args(f, x, h):
+    function(f, "f", "lambda x: float(np.sum(x ** 2))")
+    _require_float_array(x)
+    return positive_number(h, "h", "Use a small step such as 1e-5.")
+
+
+def _value(f, x) -> float:
+    """``f(x)`` as a float, or a clear error saying what ``f`` returned."""
+    out = f(x)
+    try:
+        return float(out)
+    except (TypeError, ValueError):
+        raise TypeError(
+            f"f must return a number, got {describe(out)}. Return the scalar loss, e.g. float(np.sum(...))."
+        ) from None
+
+
+def _finite_gradient(grad, h):
+    if not np.isfinite(grad).all():
+        raise NonFiniteError(
+            f"f(x + h) or f(x - h) was not finite with h={h!r} (got a gradient of {grad.ravel()[0]!r}, ...); "
+            "f must be finite near x. "
+            "Try a smaller h such as 1e-5, or check that f is defined around x."
+        )
+    return grad
 
 
 def _entries(x):
@@ -47,25 +87,27 @@ def numerical_gradient(f, x, h=1e-5):
     time (so ``f`` may also close over ``x`` and ignore its argument) and restored
     afterwards. Returns an array of ``x``'s shape: :math:`(f(x+h e_i) - f(x-h e_i))/2h`.
     """
-    _require_float_array(x)
+    h = _check_args(f, x, h)
     grad = np.zeros_like(x, dtype=np.float64)
-    for i, old in _entries(x):
-        x[i] = old + h
-        f_plus = float(f(x))
-        x[i] = old - h
-        grad[i] = (f_plus - float(f(x))) / (2 * h)
-    return grad
+    with np.errstate(over="ignore", invalid="ignore"):
+        for i, old in _entries(x):
+            x[i] = old + h
+            f_plus = _value(f, x)
+            x[i] = old - h
+            grad[i] = (f_plus - _value(f, x)) / (2 * h)
+    return _finite_gradient(grad, h)
 
 
 def one_sided_gradient(f, x, h=1e-5):
     r"""Forward-difference gradient :math:`(f(x + h e_i) - f(x))/h`, error :math:`O(h)` (for comparison)."""
-    _require_float_array(x)
-    f0 = float(f(x))
+    h = _check_args(f, x, h)
+    f0 = _value(f, x)
     grad = np.zeros_like(x, dtype=np.float64)
-    for i, old in _entries(x):
-        x[i] = old + h
-        grad[i] = (float(f(x)) - f0) / h
-    return grad
+    with np.errstate(over="ignore", invalid="ignore"):
+        for i, old in _entries(x):
+            x[i] = old + h
+            grad[i] = (_value(f, x) - f0) / h
+    return _finite_gradient(grad, h)
 
 
 def rel_error(a, b, floor=1e-8):
@@ -76,12 +118,14 @@ def rel_error(a, b, floor=1e-8):
     floor. ``<= 1e-7`` is a pass in float64 (``THRESHOLD``); around ``1e-4`` usually
     means a kink was crossed (ReLU at 0) or a bug; ``>= 1e-2`` is a bug.
     """
-    a = as_float_array(a, "a", allow_nan=True)
-    b = as_float_array(b, "b", allow_nan=True)
+    a = as_float_array(a, "a")
+    b = as_float_array(b, "b")
+    # floor=0 is allowed: Chapter 3 shows with it why the floor exists (0 vs 0 gives NaN).
+    floor = non_negative_number(floor, "floor", "Use a small floor such as 1e-8.")
     if a.shape != b.shape:
         raise ValueError(
             f"a has shape {a.shape} but b has shape {b.shape}; a gradient must have its "
-            "parameter's shape - is one of them transposed?"
+            "parameter's shape - is one of them transposed? Check the shapes."
         )
     diff = np.linalg.norm((a - b).ravel())
     scale = max(np.linalg.norm(a.ravel()) + np.linalg.norm(b.ravel()), floor)
@@ -97,6 +141,8 @@ def check_layer(layer, x, rng=None, h=1e-5):
     """
     from ._validate import get_rng
 
+    instance(layer, "layer", ("forward", "backward", "params", "grads"), "nnlib.Linear(3, 2)")
+    h = positive_number(h, "h", "Use a small step such as 1e-5.")
     rng = get_rng(rng)
     x = as_float_array(x, "x").astype(np.float64, copy=True)
     G = rng.standard_normal(np.shape(layer.forward(x)))
@@ -120,6 +166,9 @@ def check_model(model, X, y, loss_fn, h=1e-5):
     ``loss_fn(scores, y) -> (L, dscores)`` as in :mod:`nnlib.losses`. Returns a dict
     ``{name: rel_error}`` over ``model.params``; every value should be ``<= 1e-7``.
     """
+    instance(model, "model", ("forward", "backward", "params", "grads", "zero_grad"), "nnlib.mlp([2, 4, 3])")
+    function(loss_fn, "loss_fn", "nnlib.softmax_cross_entropy")
+    h = positive_number(h, "h", "Use a small step such as 1e-5.")
     X = as_float_array(X, "X")
 
     def L(_):

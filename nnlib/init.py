@@ -23,18 +23,19 @@ import numbers
 
 import numpy as np
 
-from ._validate import get_rng, resolve_dtype
+from ._validate import get_rng, positive_int, positive_number, real_number, resolve_dtype
 
 
 def _shape(shape) -> tuple[int, ...]:
-    if isinstance(shape, numbers.Integral):
+    if isinstance(shape, numbers.Integral) and not isinstance(shape, bool):
         shape = (int(shape),)
-    try:
-        shape = tuple(int(s) for s in shape)
-    except TypeError:
-        raise TypeError(f"shape must be a tuple of ints such as (n_out, n_in), got {shape!r}.") from None
+    if not isinstance(shape, tuple | list) or not all(
+        isinstance(s, numbers.Integral) and not isinstance(s, bool) for s in shape
+    ):
+        raise TypeError(f"shape must be a tuple of ints such as (n_out, n_in), got {shape!r}. Pass e.g. (3, 2).")
+    shape = tuple(int(s) for s in shape)
     if not shape or any(s < 1 for s in shape):
-        raise ValueError(f"shape must contain positive sizes, got {shape}.")
+        raise ValueError(f"shape must contain positive sizes, got {shape}. Pass e.g. (3, 2).")
     return shape
 
 
@@ -44,7 +45,7 @@ def _fans(shape) -> tuple[int, int]:
     if len(shape) != 2:
         raise ValueError(
             f"shape must be (n_out, n_in) for a weight matrix, got {shape}; "
-            "biases are initialised with zeros or constant."
+            "biases are initialised with zeros or constant. Pass e.g. (3, 2)."
         )
     return shape[1], shape[0]
 
@@ -56,31 +57,31 @@ def zeros(shape, rng=None, dtype=None):
 
 def constant(shape, value=0.01, rng=None, dtype=None):
     """Every entry equal to ``value`` (e.g. a small positive bias 0.01 for ReLU units)."""
-    return np.full(_shape(shape), float(value), dtype=resolve_dtype(dtype))
+    return np.full(_shape(shape), real_number(value, "value"), dtype=resolve_dtype(dtype))
 
 
 def normal(shape, std=0.01, rng=None, dtype=None):
     r"""Entries drawn from :math:`\mathcal N(0, \text{std}^2)`."""
-    if not std > 0:
-        raise ValueError(f"std must be > 0, got {std!r}.")
+    std = positive_number(std, "std", "Use a small standard deviation such as 0.01.")
     rng = get_rng(rng)
     return (std * rng.standard_normal(_shape(shape))).astype(resolve_dtype(dtype), copy=False)
 
 
 def uniform(shape, limit, rng=None, dtype=None):
     r"""Entries drawn from :math:`U(-\text{limit}, \text{limit})` (variance :math:`\text{limit}^2/3`)."""
+    limit = positive_number(limit, "limit", "Use a small limit such as 0.05.")
     rng = get_rng(rng)
     return rng.uniform(-limit, limit, _shape(shape)).astype(resolve_dtype(dtype), copy=False)
 
 
 def xavier_std(n_in: int, n_out: int) -> float:
     r"""Standard deviation of Glorot/Xavier normal: :math:`\sqrt{2/(n_{in}+n_{out})}`."""
-    return float(np.sqrt(2.0 / (n_in + n_out)))
+    return float(np.sqrt(2.0 / (positive_int(n_in, "n_in") + positive_int(n_out, "n_out"))))
 
 
 def he_std(n_in: int) -> float:
     r"""Standard deviation of He normal: :math:`\sqrt{2/n_{in}}`."""
-    return float(np.sqrt(2.0 / n_in))
+    return float(np.sqrt(2.0 / positive_int(n_in, "n_in")))
 
 
 def xavier_normal(shape, rng=None, dtype=None):
@@ -122,6 +123,8 @@ def get_initialiser(init):
     """Return the initialiser named ``init`` (or ``init`` itself if it is callable)."""
     if callable(init):
         return init
-    if init not in INITIALISERS:
-        raise ValueError(f"init must be one of {sorted(INITIALISERS)} or a function, got {init!r}.")
+    if not isinstance(init, str) or init not in INITIALISERS:
+        raise ValueError(
+            f"init must be one of {sorted(INITIALISERS)} or a function, got {init!r}. Pass e.g. 'he_normal'."
+        )
     return INITIALISERS[init]

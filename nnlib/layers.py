@@ -19,7 +19,16 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._validate import as_float_array, get_rng, positive_int, resolve_dtype
+from ._validate import (
+    as_float_array,
+    check_activation,
+    describe,
+    get_rng,
+    positive_int,
+    real_number,
+    resolve_dtype,
+    sequence,
+)
 from .activations import sigmoid, softmax, softmax_backward
 from .init import constant, get_initialiser
 
@@ -65,7 +74,8 @@ class Layer:
         if dout.shape != out_shape:
             raise ValueError(
                 f"dout has shape {dout.shape} but {self!r} produced an output of shape {out_shape}; "
-                "the upstream gradient must have the output's shape."
+                "the upstream gradient must have the output's shape. Pass the gradient of the loss "
+                "with respect to this layer's output."
             )
         return dout
 
@@ -96,6 +106,7 @@ class Linear(Layer):
         self.n_in = positive_int(n_in, "n_in")
         self.n_out = positive_int(n_out, "n_out")
         dt = resolve_dtype(dtype)
+        bias = real_number(bias, "bias", "A bias is a number such as 0.0 or 0.01.")
         W = get_initialiser(init)((self.n_out, self.n_in), rng=rng, dtype=dt)
         self.params = {"W": W, "b": constant((self.n_out,), bias, dtype=dt)}
         self.grads = {k: np.zeros_like(v) for k, v in self.params.items()}
@@ -212,7 +223,7 @@ class LeakyReLU(_Elementwise):
 
     def __init__(self, slope=0.01):
         super().__init__()
-        self.slope = float(slope)
+        self.slope = real_number(slope, "slope", "A leaky slope is a small number such as 0.01.")
 
     def __repr__(self):
         return f"LeakyReLU(slope={self.slope})"
@@ -246,6 +257,7 @@ class PReLU(Layer):
         super().__init__()
         n = 1 if n_features is None else positive_int(n_features, "n_features")
         self.shared = n_features is None
+        init_slope = real_number(init_slope, "init_slope", "A starting slope is a number such as 0.25.")
         self.params = {"alpha": constant((n,), init_slope, dtype=resolve_dtype(dtype))}
         self.grads = {"alpha": np.zeros_like(self.params["alpha"])}
 
@@ -257,12 +269,18 @@ class PReLU(Layer):
         alpha = self.params["alpha"]
         if self.shared:
             return alpha[0]
+        if z.ndim == 0:
+            raise ValueError(
+                f"z must be an array of features, got a single number (shape ()); {self!r} has "
+                f"{alpha.shape[0]} slopes. Pass a vector ({alpha.shape[0]},) or a batch (B, {alpha.shape[0]})."
+            )
         n = alpha.shape[0]
         if z.ndim == 2 and z.shape == (n, 1) and n != 1:
             return alpha[:, None]
         if z.shape[-1] != n:
             raise ValueError(
-                f"z has shape {z.shape} but PReLU has {n} slopes; expected {n} features per sample."
+                f"z has shape {z.shape} but PReLU has {n} slopes; expected {n} features per sample. "
+                "Check the layer sizes."
             )
         return alpha
 
@@ -335,11 +353,13 @@ class Sequential(Layer):
 
     def __init__(self, layers):
         super().__init__()
-        self.layers = list(layers)
+        self.layers = sequence(layers, "layers", "[nnlib.Linear(2, 3), nnlib.ReLU()]")
         for i, layer in enumerate(self.layers):
             if not isinstance(layer, Layer):
+                made = " Create the layer first, e.g. ReLU() or Linear(2, 3)." if isinstance(layer, type) else ""
                 raise TypeError(
-                    f"layers[{i}] must be an nnlib Layer (Linear, ReLU, ...), got {type(layer).__name__}."
+                    f"layers[{i}] must be an nnlib Layer (Linear, ReLU, ...), got {describe(layer)}.{made} "
+                    "Use the layer classes of nnlib.layers."
                 )
         self.params = {f"{i}.{k}": v for i, l in enumerate(self.layers) for k, v in l.params.items()}
         self.grads = {f"{i}.{k}": v for i, l in enumerate(self.layers) for k, v in l.grads.items()}
@@ -392,11 +412,12 @@ def mlp(sizes, activation="relu", init=None, rng=None, dtype=None, bias=0.0):
     last layer has no activation: pair it with a loss that takes logits. ``init``
     defaults to He normal for the ReLU family and Xavier normal for sigmoid/tanh.
     """
-    sizes = list(sizes)
+    sizes = [positive_int(n, f"sizes[{i}]") for i, n in enumerate(sequence(sizes, "sizes", "[2, 16, 3]"))]
     if len(sizes) < 2:
-        raise ValueError(f"sizes must list at least an input and an output size, got {sizes}.")
-    if activation not in ACTIVATION_LAYERS:
-        raise ValueError(f"activation must be one of {sorted(ACTIVATION_LAYERS)}, got {activation!r}.")
+        raise ValueError(
+            f"sizes must list at least an input and an output size, got {sizes}. Pass e.g. [2, 16, 3]."
+        )
+    check_activation(activation, ACTIVATION_LAYERS)
     if init is None:
         init = "xavier_normal" if activation in ("sigmoid", "tanh", "identity") else "he_normal"
     rng = get_rng(rng)

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._validate import as_float_array, class_labels, positive_number
+from ._validate import as_float_array, class_labels, non_negative_number, sequence
 from .activations import softmax
 
 
@@ -32,7 +32,8 @@ def _as_rows(scores: np.ndarray, name: str):
     if scores.ndim == 2:
         return scores, lambda g: g
     raise ValueError(
-        f"{name} must be a vector (K,), a column (K, 1) or a batch (B, K), got shape {scores.shape}."
+        f"{name} must be a vector (K,), a column (K, 1) or a batch (B, K), got shape {scores.shape}. "
+        "Reshape it, e.g. to (B, K) with one sample per row."
     )
 
 
@@ -55,7 +56,7 @@ def mse(y_hat, y):
             f"y has shape {y.shape} but y_hat has shape {y_hat.shape}; they must match. "
             "Reshape the targets, e.g. y.reshape(y_hat.shape)."
         )
-    B = 1 if y_hat.ndim == 1 else y_hat.shape[0]
+    B = 1 if y_hat.ndim <= 1 else y_hat.shape[0]  # a number or a vector is one sample
     diff = y_hat - y
     loss = 0.5 * float(np.sum(diff * diff)) / B
     return loss, diff / B
@@ -114,10 +115,16 @@ def binary_cross_entropy_with_logits(z, y):
     z = as_float_array(z, "z")
     y = as_float_array(y, "y", dtype=z.dtype)
     if y.shape != z.shape:
-        raise ValueError(f"y has shape {y.shape} but z has shape {z.shape}; they must match.")
+        raise ValueError(
+            f"y has shape {y.shape} but z has shape {z.shape}; they must match. "
+            "Reshape the targets, e.g. y.reshape(z.shape)."
+        )
     if y.min() < 0 or y.max() > 1:
-        raise ValueError(f"y must hold targets in [0, 1], got values from {y.min()} to {y.max()}.")
-    B = 1 if z.ndim == 1 else z.shape[0]
+        raise ValueError(
+            f"y must hold targets in [0, 1], got values from {y.min()} to {y.max()}. "
+            "Use 0/1 labels or probabilities."
+        )
+    B = 1 if z.ndim <= 1 else z.shape[0]  # a number or a vector is one sample
     # log(1 + e^z) = max(z, 0) + log(1 + e^{-|z|}): no overflow for any z.
     softplus = np.maximum(z, 0) + np.log1p(np.exp(-np.abs(z)))
     loss = float(np.sum(softplus - y * z)) / B
@@ -132,8 +139,8 @@ def l2_penalty(weights, lam):
     ``grads`` of the same kind. Chapter 3 adds ``s`` to the data loss, ``J = L + s``,
     so each weight gradient gains the term :math:`\lambda W`. Biases are usually left out.
     """
-    lam = positive_number(lam, "lam") if lam != 0 else 0.0
-    items = weights.items() if isinstance(weights, dict) else enumerate(weights)
+    lam = non_negative_number(lam, "lam", "Use 0 for no penalty or a small value such as 1e-3.")
+    items = weights.items() if isinstance(weights, dict) else enumerate(sequence(weights, "weights", "model.params"))
     s = 0.0
     grads = {}
     for key, W in items:

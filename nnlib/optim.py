@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._validate import positive_number, unit_interval
+from ._validate import NonFiniteError, all_finite, describe, positive_number, unit_interval
 
 
 class Optimizer:
@@ -45,10 +45,16 @@ class Optimizer:
     def step(self, params, grads):
         """Update every array in ``params`` in place using ``grads`` (same keys and shapes)."""
         if not isinstance(params, dict) or not isinstance(grads, dict):
-            raise TypeError("params and grads must be dicts name -> array, e.g. model.params, model.grads.")
+            raise TypeError(
+                f"params and grads must be dicts name -> array, got {describe(params)} and {describe(grads)}. "
+                "Pass model.params and model.grads."
+            )
         if params.keys() != grads.keys():
-            missing = sorted(set(params) ^ set(grads))
-            raise ValueError(f"params and grads must have the same keys; these differ: {missing}.")
+            missing = sorted(set(params) ^ set(grads), key=str)
+            raise ValueError(
+                f"params and grads must have the same keys, got keys that differ: {missing}. "
+                "Pass the params and grads of the same model."
+            )
         self.t += 1
         for name, p in params.items():
             g = grads[name]
@@ -60,10 +66,11 @@ class Optimizer:
             if np.shape(g) != p.shape:
                 raise ValueError(
                     f"grads[{name!r}] has shape {np.shape(g)} but params[{name!r}] has shape {p.shape}; "
-                    "a gradient has its parameter's shape."
+                    "a gradient must have its parameter's shape - is one of them transposed?"
                 )
             if type(g) is not np.ndarray or g.dtype != p.dtype:  # lists, or another float width
-                g = np.asarray(g, dtype=p.dtype)
+                g = _as_gradient(g, name, p.dtype)
+            _check_finite(p, g, name)
             self._update(name, p, g)
 
     def _slot(self, name, key, like):
@@ -81,6 +88,26 @@ class Optimizer:
 
     def _update(self, name, p, g):  # pragma: no cover - abstract
         raise NotImplementedError
+
+
+def _as_gradient(g, name, dtype):
+    try:
+        return np.asarray(g, dtype=dtype)
+    except (TypeError, ValueError):
+        raise TypeError(
+            f"grads[{name!r}] must be numeric, got {describe(g)}. Pass the array backward() filled in."
+        ) from None
+
+
+def _check_finite(p, g, name):
+    """Refuse NaN or inf before they are written into a parameter (checked by one sum each)."""
+    for what, arr in (("grads", g), ("params", p)):
+        if not all_finite(arr):
+            raise NonFiniteError(
+                f"{what}[{name!r}] contains NaN or inf; an optimiser step needs finite values and would "
+                "spread them into the weights. If this came from training, the learning rate "
+                "is probably too large - try a smaller one; otherwise check the gradient computation."
+            )
 
 
 class SGD(Optimizer):

@@ -14,6 +14,7 @@ below a bound, one method beats another), so the test still fails when the claim
 
 from __future__ import annotations
 
+import math
 import numbers
 
 __all__ = ["APPROX", "approx", "verdict", "verdicts"]
@@ -40,7 +41,12 @@ def approx(value, spec: str = ".3g") -> str:
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
         raise TypeError(
             f"approx: value must be a real number (a loss, an accuracy, a count), "
-            f"got {type(value).__name__} {value!r}; pass one number, e.g. history.loss[-1]"
+            f"got {type(value).__name__} {value!r:.40}; pass one number, e.g. history.loss[-1]"
+        )
+    if not math.isfinite(value):
+        raise ValueError(
+            f"approx: value must be finite, got {value!r}; a NaN or infinite result is a failure "
+            "to report, not a number to print (check the learning rate, or the cell's computation)"
         )
     if not isinstance(spec, str):
         raise TypeError(f"approx: spec must be a format string such as '.3f', got {type(spec).__name__}")
@@ -48,7 +54,7 @@ def approx(value, spec: str = ".3g") -> str:
         text = format(value, spec)
     except (ValueError, TypeError) as err:
         raise ValueError(
-            f"approx: spec {spec!r} is not a format for {type(value).__name__} {value!r} ({err}); "
+            f"approx: spec must be a format for {type(value).__name__} {value!r}, got {spec!r} ({err}); "
             "use e.g. '.3f', '.1%' or 'd' for an integer"
         ) from None
     return APPROX + text
@@ -84,6 +90,12 @@ def verdict(name: str, error, threshold: float | None = None, *, width: int = 0)
     """
     if not isinstance(name, str):
         raise TypeError(f"verdict: name must be a string such as 'dW1', got {type(name).__name__}")
+    if threshold is not None and (isinstance(threshold, bool) or not isinstance(threshold, numbers.Real)
+                                  or not 0 < threshold < math.inf):
+        raise ValueError(f"verdict: threshold must be a positive number such as 1e-7, got {threshold!r:.40}; "
+                         "leave it out to use nnlib.gradcheck.THRESHOLD")
+    if not isinstance(width, int) or isinstance(width, bool) or width < 0:
+        raise ValueError(f"verdict: width must be a whole number >= 0, got {width!r:.40}; pass e.g. width=6")
     if isinstance(error, bool) or not isinstance(error, numbers.Real):
         raise TypeError(
             f"verdict: error must be a relative error (a real number), got {type(error).__name__} "

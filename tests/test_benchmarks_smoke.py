@@ -101,3 +101,18 @@ def test_widget_discovery_reports_missing_chapters():
     wl = importlib.import_module("widget_latency")
     module, builders, note = wl.discover(99)
     assert (module, builders, note) == ("nnlib.widgets.ch99", [], "module does not exist yet")
+
+
+def test_grading_benchmark_runs_and_reports_where_time_goes(tmp_path, capsys):
+    """One Chapter 3 copy with its first drawing cell tagged: full marks, and a timing breakdown."""
+    grading = importlib.import_module("grading")
+    out = tmp_path / "grading.json"
+    assert grading.main(["--copies", "1", "--jobs", "1", "--tag", "6", "--json", str(out)]) == 0
+    result = json.loads(out.read_text())
+    from nnlib.checks import registry
+
+    full = sum(ex.points for ex in registry().values() if ex.chapter == "ch3")
+    assert result["points"] == [full] and result["tagged"] == [6]
+    assert result["median_kernel_start_s"] > 0 and result["slowest_cells"]
+    assert 6 not in [i for i, _, _ in result["slowest_cells"]]  # the tagged cell did not run
+    assert "s per submission" in capsys.readouterr().out

@@ -138,6 +138,30 @@ def test_batch_gradient_is_the_mean_of_chapter3_per_sample_gradients(B, depth):
         assert rel_error(db, np.mean([g[f"b{l}"][:, 0] for g in per_sample], axis=0)) <= 1e-12
 
 
+@pytest.mark.parametrize("activation", ["sigmoid", "tanh"])
+def test_mean_of_per_sample_gradients_is_chapter3_column_by_column(activation):
+    rng = np.random.default_rng(21)
+    params = _random_params(rng, [4, 5, 3, 3])
+    X, y = rng.normal(size=(9, 4)), rng.integers(0, 3, size=9)
+    p3 = {}
+    for l, (W, b) in enumerate(params, start=1):
+        p3[f"W{l}"], p3[f"b{l}"] = W, b[:, None]
+    per_sample = [backprop.deep_loss_and_grads(p3, X[i][:, None], int(y[i]), activation)[1] for i in range(9)]
+    means = batch.mean_of_per_sample_gradients(params, X, y, activation)
+    _, batched = batch.loss_and_grads(params, X, y, activation)
+    for l, ((dW, db), (bW, bb)) in enumerate(zip(means, batched, strict=True), start=1):
+        assert dW.shape == params[l - 1][0].shape and db.shape == params[l - 1][1].shape
+        assert rel_error(dW, np.mean([g[f"W{l}"] for g in per_sample], axis=0)) <= 1e-14
+        assert rel_error(db, np.mean([g[f"b{l}"][:, 0] for g in per_sample], axis=0)) <= 1e-14
+        assert rel_error(dW, bW) <= 1e-12 and rel_error(db, bb) <= 1e-12
+
+
+def test_mean_of_per_sample_gradients_names_a_transposed_batch():
+    params = _random_params(np.random.default_rng(0), [4, 3])
+    with pytest.raises(ValueError, match="transposed"):
+        batch.mean_of_per_sample_gradients(params, np.zeros((4, 6)), np.zeros(6, dtype=int))
+
+
 def test_per_sample_loop_equals_batched():
     rng = np.random.default_rng(7)
     params = _random_params(rng, [5, 6, 4])

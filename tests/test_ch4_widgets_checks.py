@@ -97,6 +97,48 @@ def test_animation_is_html_with_a_fixed_id(digits):
     assert html == ch4w.batch_size_animation(digits, batch_sizes=(64, None), epochs=1)
 
 
+def test_animation_frames_fill_the_column_and_keep_their_axes(digits, monkeypatch):
+    import base64
+    import re
+    import struct
+
+    import nnlib.widgets.ch4 as mod
+
+    settings = [(64, 0.1), (None, 0.1), (None, 1.0)]
+    limits, real = [], mod.static_animation
+
+    def record(anim, name):
+        fig = anim._fig
+        for k in range(len(settings)):
+            anim._func(k)
+            limits.append([(ax.get_xlim(), ax.get_ylim(), tuple(ax.get_position().bounds)) for ax in fig.axes])
+        return real(anim, name)
+
+    monkeypatch.setattr(mod, "static_animation", record)
+    html = mod.batch_size_animation(digits, settings=settings, epochs=2)
+    assert len(limits) == len(settings) and all(lim == limits[0] for lim in limits)  # fixed axes
+    frames = re.findall(r"data:image/png;base64,([A-Za-z0-9+/=\\\n]+)", html)
+    assert len(frames) == len(settings)
+    png = base64.b64decode(frames[0].replace("\\", "").replace("\n", ""))
+    assert struct.unpack(">I", png[16:20])[0] >= 690  # 7 in at 100 dpi
+
+
+def test_animation_frame_says_when_training_diverges(digits, monkeypatch):
+    import nnlib.widgets.ch4 as mod
+    from nnlib.train import TrainingDiverged
+
+    real = mod.train_curve
+
+    def diverge_at_lr_10(data, batch_size, lr, *args):
+        if lr == 10:
+            raise TrainingDiverged("the loss became nan")
+        return real(data, batch_size, lr, *args)
+
+    monkeypatch.setattr(mod, "train_curve", diverge_at_lr_10)
+    html = mod.batch_size_animation(digits, settings=[(64, 0.1), (64, 10)], epochs=1)
+    assert html.count("data:image/png;base64,") == 2
+
+
 # --- exercise checks -------------------------------------------------------------------------
 
 CH4 = {k: v for k, v in registry().items() if k.startswith("ch4.")}

@@ -108,6 +108,15 @@ def test_layerwise_gradcheck_points_at_exactly_the_buggy_layer(batch):
     assert [row.index for row in report if not row.passed] == [3]
     assert set(report[0].errors) == {"x", "W", "b"}
     text = dg.format_gradcheck(report)
-    assert "BuggyTanh()" in text and text.count("False") == 1
+    assert "BuggyTanh()" in text and text.count("fails (> 1e-07)") == 1
+    assert text.count("(pass: <= 1e-07)") == 4 and "True" not in text and "False" not in text
     model.layers[3] = Tanh()
     assert all(row.passed for row in dg.layerwise_gradcheck(model, X[:4]))
+
+
+def test_format_errors_prints_a_number_per_check_and_marks_failures():
+    text = dg.format_errors({"dX": 3.1e-11, "dW": 0.12, "db": float("nan")})
+    lines = text.splitlines()
+    assert lines[0] == "dX  rel. error 3.1e-11  (pass: <= 1e-07)"  # as nnlib.report.verdict prints it
+    assert lines[1] == "dW  rel. error 1.2e-01  fails (> 1e-07)"
+    assert lines[2].endswith("fails (> 1e-07)")  # NaN never passes

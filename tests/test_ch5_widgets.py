@@ -70,3 +70,21 @@ def test_static_animation_is_deterministic():
     args = ([("tanh", "large")],)
     kwargs = {"depth": 3, "width": 8, "dpi": 20}
     assert ch5.depth_explorer_animation(*args, **kwargs) == ch5.depth_explorer_animation(*args, **kwargs)
+
+
+def test_static_animation_frames_fill_the_column_with_fixed_axes():
+    import base64
+    import re
+    import struct
+
+    html = ch5.depth_explorer_animation([("sigmoid", "small"), ("relu", "large")], depth=4, width=16)
+    frames = re.findall(r"data:image/png;base64,([A-Za-z0-9+/=]+)", html.replace("\\\n", ""))
+    widths = {struct.unpack(">I", base64.b64decode(f)[16:20])[0] for f in frames}
+    assert widths == {700}  # 7 in at 100 dpi: the column width, shown at natural size
+
+
+def test_fixed_histogram_range_counts_everything():
+    norms, stats = ch5.depth_profile(4, "relu", "large", width=16, batch=32, value_range=(-1.0, 2.0))
+    for s in stats:
+        assert s.edges[0] == -1.0 and s.edges[-1] == 2.0 and s.counts.sum() == 32 * 16
+    assert stats[-1].counts[-1] > 0  # large weights: activations beyond 2 land in the last bin

@@ -4,7 +4,9 @@ The fixtures (tests/fixtures/grading) come from a small demo notebook, not from 
 chapters, so editing a chapter never changes them. Seven students: correct, partial,
 raising, hanging, kernel-killing, sys.exit with deleted cells, and one whose kernel
 ignores interrupts (stopped by the total time limit). Rebuild them with
-``tests/fixtures/grading/make_fixtures.py``; ``expected_grades.csv`` is written by hand.
+``tests/fixtures/grading/make_fixtures.py``; ``expected_grades.csv`` and the expected
+exports (``expected_totals.csv``, ``expected_canvas.csv``, ``expected_moodle.csv``) are
+written by hand.
 """
 
 from __future__ import annotations
@@ -43,7 +45,8 @@ def graded(tmp_path_factory):
     env.pop("NNLIB_GRADE_LOG", None)
     proc = subprocess.run(
         [sys.executable, "-m", "nnlib.grade", str(SUBMISSIONS), "--out", str(out), "--jobs", "2",
-         "--timeout-cell", "2", "--timeout-total", "15", "--timeout-check", "0.5"],
+         "--timeout-cell", "2", "--timeout-total", "15", "--timeout-check", "0.5",
+         "--export", "totals", "canvas", "moodle"],
         env=env, cwd=str(ROOT), capture_output=True, text=True, timeout=300,
     )  # fmt: skip
     return {"proc": proc, "out": out, "before": before}
@@ -54,6 +57,13 @@ def test_grading_produces_exactly_the_expected_csv(graded):
     assert proc.returncode == 0, proc.stderr
     expected = (FIXTURES / "expected_grades.csv").read_text(encoding="utf-8")
     assert graded["out"].read_text(encoding="utf-8") == expected
+
+
+@pytest.mark.parametrize("export", ["totals", "canvas", "moodle"])
+def test_each_export_is_exactly_the_expected_file(graded, export):
+    """Per-student totals, and the Canvas and Moodle gradebook imports (see nnlib/grade/exports.py)."""
+    written = graded["out"].with_name(f"grades_{export}.csv")
+    assert written.read_bytes() == (FIXTURES / f"expected_{export}.csv").read_bytes()
 
 
 def test_submissions_are_never_modified(graded):
@@ -121,7 +131,7 @@ def test_log_points_are_not_trusted_and_best_result_counts():
         {"exercise": "not.expected", "status": "correct", "points": 5},
         {"nonsense": True},
     ]
-    best = grade._best_results(entries, {"demo.double": 1.0, "demo.answer": 1.0})
+    best = grade.best_results(entries, {"demo.double": 1.0, "demo.answer": 1.0})
     assert best == {
         "demo.double": {"status": "correct", "points": 1.0, "message": "correct: All 3 tests passed."},
         "demo.answer": {"status": "incorrect", "points": 0.0, "message": "incorrect: no"},
@@ -131,8 +141,8 @@ def test_log_points_are_not_trusted_and_best_result_counts():
 def test_malformed_log_lines_are_skipped(tmp_path):
     log = tmp_path / "log.jsonl"
     log.write_text('{"exercise": "demo.double", "status": "correct"}\nnot json\n[1, 2]\n\n')
-    assert grade._read_log(log) == [{"exercise": "demo.double", "status": "correct"}]
-    assert grade._read_log(tmp_path / "missing.jsonl") == []
+    assert grade.read_log(log) == [{"exercise": "demo.double", "status": "correct"}]
+    assert grade.read_log(tmp_path / "missing.jsonl") == []
 
 
 def test_expected_exercises_from_metadata_or_chapter():
@@ -167,6 +177,47 @@ def test_rows_merge_notebooks_of_one_student():
     ]
 
 
+def _row(student, exercise, points, max_points):
+    return {"student": student, "exercise": exercise, "points": points, "max_points": max_points, "message": ""}
+
+
+def test_exports_total_each_chapter_in_order(tmp_path):
+    """Chapters in numeric order; a chapter a student has no notebook for is blank in the LMS files."""
+    rows = [
+        _row("bo", "ch10.a", 1.0, 2.0),
+        _row("bo", "ch2.a", 0.5, 1.0),
+        _row("bo", "ch2.b", 1.0, 1.0),
+        _row("al", "ch2.a", 1.0, 1.0),
+    ]
+    out = tmp_path / "g.csv"
+    grade.write_exports(rows, out, ["totals", "canvas", "moodle"])
+    assert (tmp_path / "g_totals.csv").read_text() == (
+        "student,points,maximum,percent,ch2_points,ch2_maximum,ch10_points,ch10_maximum\n"
+        "al,1,1,100.0,1,1,0,0\n"
+        "bo,2.5,4,62.5,1.5,2,1,2\n"
+    )
+    assert (tmp_path / "g_canvas.csv").read_text() == (
+        "Student,ID,SIS User ID,SIS Login ID,Section,ch2,ch10\n"
+        "Points Possible,,,,,2,2\n"
+        "al,,,al,,1,\n"
+        "bo,,,bo,,1.5,1\n"
+    )
+    assert (tmp_path / "g_moodle.csv").read_text() == "username,ch2,ch10\nal,1,\nbo,1.5,1\n"
+
+
+def test_list_prints_every_exercise_with_chapter_points_and_title(capsys):
+    from nnlib.checks import registry
+
+    assert grade.main(["--list"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0].split() == ["exercise", "chapter", "points", "title"]
+    exercises = registry()
+    assert len(lines) == len(exercises) + 2
+    for line, ex in zip(lines[1:], exercises.values(), strict=False):
+        assert line.split(None, 3) == [ex.id, ex.chapter, f"{ex.points:g}", ex.title]
+    assert lines[-1] == f"{len(exercises)} exercises, {sum(e.points for e in exercises.values()):g} points"
+
+
 def test_cli_rejects_a_missing_folder(tmp_path, capsys):
     assert grade.main([str(tmp_path / "nope")]) == 2
     assert "is not a folder" in capsys.readouterr().err
@@ -179,3 +230,22 @@ def test_metadata_written_by_the_student_command_is_json_list():
     text = (SUBMISSIONS / "alice_correct.ipynb").read_text(encoding="utf-8")
     info = json.loads(text)["metadata"]["nnlib"]["student_notebook"]
     assert info["exercises"] == [["demo.double", 1.0], ["demo.row_sums", 2.0], ["demo.answer", 1.0]]
+
+
+def test_cells_tagged_grade_skip_are_not_run_unless_they_check(tmp_path, monkeypatch):
+    """A tagged drawing cell is left out (cell numbers unchanged); a tagged check cell still runs."""
+    nb = nbformat.read(SUBMISSIONS / "alice_correct.ipynb", as_version=4)
+    drawing = nbformat.v4.new_code_cell("raise RuntimeError('this cell only draws')")
+    drawing.metadata["tags"] = [grade.SKIP_TAG]
+    nb.cells.insert(2, drawing)
+    check_cell = next(i for i, c in enumerate(nb.cells) if 'check("demo.double"' in c.source)
+    nb.cells[check_cell].metadata["tags"] = [grade.SKIP_TAG]
+    nb.cells.insert(len(nb.cells), nbformat.v4.new_code_cell("1 / 0"))  # untagged: runs and raises
+    path = tmp_path / "ann.ipynb"
+    nbformat.write(nb, path)
+    monkeypatch.setenv("PYTHONPATH", os.pathsep.join([str(ROOT), str(FIXTURES)]))
+    monkeypatch.delenv("NNLIB_GRADE_LOG", raising=False)
+    report = grade.grade_notebook("ann", str(path), timeout_cell=30, timeout_total=120)
+    assert sum(r["points"] for r in report["results"].values()) == 4.0
+    assert report["notes"] == [f"cell {len(nb.cells)} raised ZeroDivisionError: division by zero"]
+    assert nbformat.read(path, as_version=4) == nb  # the submission keeps its cells

@@ -139,3 +139,82 @@ def test_activation_input_errors():
         activations.sigmoid(None)
     with pytest.raises(ValueError, match="z contains NaN"):
         activations.relu(np.array([np.nan]))
+
+
+def test_divergence_in_end_of_epoch_evaluation_is_training_diverged():
+    # The overflow first shows in the evaluation after the epoch, not in a training step.
+    X, y = nnlib.data.make_spiral(40, 3, rng=1)
+    model = nnlib.mlp([2, 32, 32, 32, 3], rng=0)
+    with pytest.raises(nnlib.TrainingDiverged, match=r"learning rate \(lr=1000.0\) is probably too large"):
+        nnlib.fit(model, X * 1e2, y, nnlib.SGD(1e3), epochs=30, batch_size=120, rng=0)
+
+
+@pytest.mark.parametrize("opt", [optim.SGD(0.1), optim.Momentum(0.1), optim.AdaGrad(0.1), optim.Adam(0.1)])
+@pytest.mark.parametrize("which", ["grads", "params"])
+@pytest.mark.parametrize("bad", [np.nan, np.inf])
+def test_optimisers_refuse_non_finite_values_naming_the_key(opt, which, bad):
+    params, grads = {"0.W": np.ones((2, 2))}, {"0.W": np.ones((2, 2))}
+    {"grads": grads, "params": params}[which]["0.W"][1, 0] = bad
+    before = params["0.W"].copy()
+    with pytest.raises(ValueError, match=rf"{which}\['0.W'\] contains NaN or inf"):
+        opt.step(params, grads)
+    np.testing.assert_array_equal(params["0.W"], before)  # nothing written
+
+
+def test_fit_refuses_a_class_none_or_non_callable_naming_the_argument():
+    X, y = np.zeros((4, 2)), np.zeros(4, int)
+    with pytest.raises(TypeError, match=r"optimizer must be an object, got the class SGD.*SGD\(0.1\)"):
+        nnlib.fit(nnlib.mlp([2, 2]), X, y, nnlib.SGD)
+    with pytest.raises(TypeError, match="optimizer must be an object with step, got None"):
+        nnlib.fit(nnlib.mlp([2, 2]), X, y, None)
+    with pytest.raises(TypeError, match="model must be an object"):
+        nnlib.fit(None, X, y, nnlib.SGD(0.1))
+    with pytest.raises(TypeError, match="loss_fn must be a function"):
+        nnlib.fit(nnlib.mlp([2, 2]), X, y, nnlib.SGD(0.1), loss_fn="mse")
+    with pytest.raises(TypeError, match="y must be an array of 4 labels"):
+        nnlib.fit(nnlib.mlp([2, 2]), X, None, nnlib.SGD(0.1))
+
+
+@pytest.mark.parametrize(
+    "call, exc, pattern",
+    [
+        (lambda: losses.mse(1.0, 0.0), None, None),
+        (lambda: nnlib.PReLU(4).forward(5.0), ValueError, "z must be an array of features"),
+        (lambda: nnlib.data.one_hot(None, 3), TypeError, "y must be integer labels"),
+        (lambda: numerical_gradient(lambda x: 0.0, np.ones(2), h=0), ValueError, "h must be > 0"),
+        (lambda: numerical_gradient(lambda x: 0.0, np.ones(2), h=np.nan), ValueError, "h must be > 0"),
+        (lambda: init.uniform((2, 2), np.nan), ValueError, "limit must be > 0"),
+        (lambda: nnlib.Linear(2, 2, bias=np.nan), ValueError, "bias must be a finite number"),
+        (lambda: nnlib.Linear(2, 2, bias="0.1"), TypeError, r"bias must be a real number.*float\('0.1'\)"),
+        (lambda: nnlib.mlp([2, 2], bias=np.nan), ValueError, "bias must be a finite number"),
+        (lambda: nnlib.PReLU(init_slope=np.nan), ValueError, "init_slope must be a finite number"),
+        (lambda: nnlib.LeakyReLU(slope=np.nan), ValueError, "slope must be a finite number"),
+        (lambda: nnlib.LeakyReLU(slope="a"), TypeError, "slope must be a real number"),
+        (lambda: init.constant((2,), np.nan), ValueError, "value must be a finite number"),
+        (lambda: nnlib.data.make_spiral(noise=np.nan), ValueError, "noise must be a finite number"),
+        (lambda: rel_error(0.0, 0.0, floor=-1e-8), ValueError, "floor must be >= 0"),
+        (lambda: rel_error(0.0, 0.0, floor=np.nan), ValueError, "floor must be a finite number"),
+        (lambda: nnlib.train.accuracy(np.zeros((3, 2)), None), TypeError, "y must be 3 integer class labels"),
+        (lambda: nnlib.train.accuracy(np.zeros((3, 2)), np.zeros(4, int)), ValueError, "y has 4 labels"),
+        (lambda: activations.softmax_backward(np.ones((2, 3)) / 3, np.ones((3, 2))), ValueError,
+         r"dout has shape \(3, 2\) but y_hat has shape \(2, 3\)"),
+        (lambda: list(minibatches(np.zeros((4, 2)), None, 2)), TypeError, "y must be an array of 4 labels"),
+        (lambda: nnlib.data.train_test_split(np.zeros((4, 2)), None), TypeError, "y must be an array"),
+        (lambda: nnlib.Sequential(None), TypeError, "layers must be a list, got NoneType"),
+        (lambda: nnlib.mlp(None), TypeError, "sizes must be a list, got NoneType"),
+        (lambda: losses.l2_penalty(None, 0.1), TypeError, "weights must be a list, got NoneType"),
+        (lambda: numerical_gradient(None, np.ones(2)), TypeError, "f must be a function, got NoneType"),
+    ],
+)
+def test_known_obscure_failures_now_name_the_argument(call, exc, pattern):
+    if exc is None:  # mse of two numbers is valid: one sample with one output
+        loss, grad = call()
+        assert np.isfinite(loss) and np.all(np.isfinite(grad))
+        return
+    with pytest.raises(exc, match=pattern):
+        call()
+
+
+def test_binary_cross_entropy_on_a_0d_input_is_one_prediction():
+    loss, dz = losses.binary_cross_entropy_with_logits(0.0, 1.0)
+    assert np.isclose(loss, np.log(2)) and np.isclose(dz, -0.5)

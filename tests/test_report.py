@@ -23,7 +23,7 @@ def test_refuses_what_is_not_one_number(value):
 
 
 def test_refuses_a_format_that_does_not_fit():
-    with pytest.raises(ValueError, match=r"approx: spec 'd' is not a format for float"):
+    with pytest.raises(ValueError, match=r"approx: spec must be a format for float 0.5, got 'd'"):
         approx(0.5, "d")
     with pytest.raises(TypeError, match="approx: spec must be a format string"):
         approx(0.5, 3)

@@ -106,3 +106,31 @@ def test_reading_checks_see_the_chapters():
     code blocks and figures for the checks above to look at."""
     chapters = [p for p in PAGES if re.match(r"chapters/0\d_", p)]
     assert len(chapters) == 5
+
+
+JS_ANIMATIONS = r"""async () => {
+  const result = [];
+  for (const anim of document.querySelectorAll('article .animation')) {
+    const slider = anim.querySelector('input[type=range]');
+    const img = anim.querySelector('img');
+    if (!slider || !img) { result.push({ok: false, why: 'no slider or image'}); continue; }
+    const first = img.src;
+    slider.value = slider.max;
+    slider.dispatchEvent(new Event('input', {bubbles: true}));
+    slider.dispatchEvent(new Event('change', {bubbles: true}));
+    await new Promise(r => setTimeout(r, 50));
+    result.push({ok: img.src !== first, frames: Number(slider.max) + 1,
+                 why: img.src !== first ? '' : 'moving the slider did not change the frame'});
+  }
+  return result;
+}"""
+
+
+@pytest.mark.parametrize("path", [p for p in PAGES if re.match(r"chapters/0\d_", p)])
+def test_each_chapter_has_a_kernel_free_animation_that_responds(reading_page, base_url, path):  # noqa: F811
+    """The honest interactive figure of the static site: a slider that changes the frame."""
+    reading_page.goto(base_url + path, wait_until="load")
+    animations = reading_page.evaluate(JS_ANIMATIONS)
+    assert animations, f"{path}: no kernel-free animation on the page"
+    dead = [a["why"] for a in animations if not a["ok"]]
+    assert not dead, f"{path}: {dead}"

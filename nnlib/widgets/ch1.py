@@ -22,6 +22,7 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from PIL import Image
 
+from .._validate import one_of, positive_int, positive_number, real_number
 from ..descent import (
     double_well,
     gradient_descent,
@@ -108,8 +109,10 @@ def descent_explorer(lr=0.1, x0=-0.5, function="double well", max_iter=60):
     tolerance ``1e-6``, at most ``max_iter`` steps). Iterates that leave the window
     are drawn on its edge.
     """
-    if function not in _FUNCTIONS_1D:
-        raise ValueError(f"function must be one of {sorted(_FUNCTIONS_1D)}, got {function!r}.")
+    one_of(function, "function", _FUNCTIONS_1D)
+    lr = positive_number(lr, "lr", "A learning rate must be positive, e.g. 0.1.")
+    x0 = real_number(x0, "x0")
+    max_iter = positive_int(max_iter, "max_iter")
     lo, hi = _WINDOW_1D
     lr_slider = widgets.FloatLogSlider(value=lr, base=10, min=-3, max=0.3, step=0.05,
                                        description="learning rate", readout_format=".3f",
@@ -189,10 +192,9 @@ def optimizer_explorer(optimizer="Momentum", lr=0.01, surface="valley"):
     :math:`\tfrac12(x^2 + 100 y^2)`, 500 on Rosenbrock).
     The contours of each surface are drawn once and kept.
     """
-    if optimizer not in _OPT_NAMES:
-        raise ValueError(f"optimizer must be one of {list(_OPT_NAMES)}, got {optimizer!r}.")
-    if surface not in _SURFACES:
-        raise ValueError(f"surface must be one of {list(_SURFACES)}, got {surface!r}.")
+    one_of(optimizer, "optimizer", _OPT_NAMES)
+    one_of(surface, "surface", _SURFACES)
+    lr = positive_number(lr, "lr", "A learning rate must be positive, e.g. 0.01.")
     opt_choice = widgets.ToggleButtons(options=list(_OPT_NAMES), value=optimizer, description="optimiser")
     lr_slider = widgets.FloatLogSlider(value=lr, base=10, min=-3, max=0, step=0.05, description="learning rate",
                                        readout_format=".3f", style={"description_width": "initial"})

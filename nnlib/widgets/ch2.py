@@ -21,7 +21,8 @@ import math
 import ipywidgets as widgets
 from matplotlib.figure import Figure
 
-from ..engine import Value
+from .._validate import one_of, real_number
+from ..engine import Value, ValueOverflowError
 from ..engine_draw import _box_text, _draw, _figsize, graph_layout
 from . import Panel
 
@@ -66,11 +67,16 @@ def evaluate(expression: str, x: float, y: float) -> dict:
     central differences (h = 1e-5), "rel_error": relative error between the two}``.
     Raises ValueError for an unknown expression, or the engine's own error outside its domain.
     """
-    if expression not in EXPRESSIONS:
-        raise ValueError(f"expression must be one of {list(EXPRESSIONS)}, got {expression!r}.")
+    one_of(expression, "expression", EXPRESSIONS)
     build = EXPRESSIONS[expression]
-    xv, yv = Value(x, label="x"), Value(y, label="y")
-    f = build(xv, yv)
+    xv, yv = Value(real_number(x, "x"), label="x"), Value(real_number(y, "y"), label="y")
+    try:
+        f = build(xv, yv)
+    except ValueOverflowError as err:
+        raise ValueOverflowError(
+            f"x and y must be small enough for {expression!r} to stay finite, got x={x!r}, y={y!r} ({err}). "
+            "Use values such as the sliders' range."
+        ) from None
     f.label = "f"
     f.backward()
     h = 1e-5

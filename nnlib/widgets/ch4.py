@@ -10,11 +10,12 @@ from __future__ import annotations
 
 import numpy as np
 
+from .. import figures
 from .._validate import positive_int, positive_number
 from ..layers import mlp
 from ..optim import SGD
 from ..train import fit
-from . import static_animation
+from . import Panel, static_animation
 
 #: Batch sizes offered by the widget (``None`` means the whole training set).
 BATCH_SIZES = (4, 8, 16, 32, 64, 128, 256, None)
@@ -41,17 +42,37 @@ def _label(batch_size, n_train):
     return f"full batch ({n_train})" if batch_size in (None, n_train) else str(batch_size)
 
 
+def _legend(fig):
+    """One legend above both panels (train and test look the same in each), clear of the data."""
+    from matplotlib.lines import Line2D
+
+    handles = [Line2D([], [], color=figures.COLORS[0], ls="-", marker="o", label="train"),
+               Line2D([], [], color=figures.COLORS[1], ls="--", marker="s", label="test")]
+    fig.legend(handles=handles, loc="outside upper center", ncols=2)
+
+
 def _draw(axes, history, title):
     ax_loss, ax_acc = axes
     epochs = np.arange(1, len(history.loss) + 1)
-    ax_loss.plot(epochs, history.loss, "o-", label="train")
-    ax_loss.plot(epochs, history.val_loss, "s--", label="test")
-    ax_loss.set(xlabel="epoch", ylabel="cross-entropy loss", yscale="log", title=title)
-    ax_loss.legend()
-    ax_acc.plot(epochs, history.accuracy, "o-", label="train")
-    ax_acc.plot(epochs, history.val_accuracy, "s--", label="test")
+    ax_loss.plot(epochs, history.loss, "o-", color=figures.COLORS[0], label="train")
+    ax_loss.plot(epochs, history.val_loss, "s--", color=figures.COLORS[1], label="test")
+    ax_loss.set(xlabel="epoch", ylabel="cross-entropy loss", title=title)
+    ax_acc.plot(epochs, history.accuracy, "o-", color=figures.COLORS[0], label="train")
+    ax_acc.plot(epochs, history.val_accuracy, "s--", color=figures.COLORS[1], label="test")
     ax_acc.set(xlabel="epoch", ylabel="accuracy", ylim=(0, 1.02), title=f"test accuracy {history.val_accuracy[-1]:.1%}")
-    ax_acc.legend(loc="lower right")
+    for ax in axes:
+        ax.set_xticks(epochs)
+
+
+def _draw_diverged(axes, message, title, epochs):
+    """A frame for a setting whose training diverged: empty axes that say so."""
+    ax_loss, ax_acc = axes
+    ax_loss.set(xlabel="epoch", ylabel="cross-entropy loss", title=title)
+    ax_acc.set(xlabel="epoch", ylabel="accuracy", ylim=(0, 1.02), title="training diverged")
+    for ax in axes:
+        ax.set_xticks(np.arange(1, epochs + 1))
+    ax_loss.text(0.5, 0.5, f"training diverged\n({message})", transform=ax_loss.transAxes,
+                 ha="center", va="center", wrap=True)
 
 
 def training_curve_widget(data, epochs=5, hidden=32, seed=0):
@@ -87,37 +108,79 @@ def training_curve_widget(data, epochs=5, hidden=32, seed=0):
             if error is not None:
                 print(f"Training diverged: {error}")
                 return
-            fig, axes = plt.subplots(1, 2, figsize=(8, 3))
-            _draw(axes, history, title)
-            fig.tight_layout()
-            plt.show()
+            with figures.style():
+                fig, axes = plt.subplots(1, 2, figsize=(figures.COLUMN_WIDTH, 3.0))
+                _draw(axes, history, title)
+                _legend(fig)
+                plt.show()
 
     batch.observe(redraw, names="value")
     lr.observe(redraw, names="value")
-    box = w.VBox([w.HBox([batch, lr]), out])
+    # a Panel (a VBox) stores a short, stable text form in the notebook, not a long repr
+    box = Panel([w.HBox([batch, lr]), out], "batch size and learning rate")
     box.redraw = redraw
     box.batch_size, box.lr, box.output = batch, lr, out
     redraw()
     return box
 
 
-def batch_size_animation(data, batch_sizes=(8, 32, 128, None), lr=0.1, epochs=5, hidden=32, seed=0, dpi=60):
-    """Static version: one frame per batch size, as HTML with a play/slider control (``to_jshtml``)."""
+def _loss_limits(histories):
+    """One pair of y-limits that holds every curve of every frame, from 0 up."""
+    values = [v for h in histories if h is not None for v in (*h.loss, *h.val_loss) if np.isfinite(v)]
+    return 0.0, (max(values) if values else 2.5) * 1.08
+
+
+def batch_size_animation(data, batch_sizes=(8, 32, 128, None), lr=0.1, epochs=5, hidden=32, seed=0, dpi=100,
+                         settings=None):
+    """Static version: one frame per setting, as HTML with a play/slider control (``to_jshtml``).
+
+    By default one frame per batch size of ``batch_sizes``, all at learning rate ``lr``;
+    ``settings``, a sequence of ``(batch_size, lr)`` pairs, gives one frame per pair
+    instead. Frames are drawn at the column width in the course style
+    (:mod:`nnlib.figures`), at ``dpi`` (100: 700 px wide), and every frame has the same
+    axes (epochs, loss and accuracy limits), so a change from one frame to the next is a
+    change of the curves. A setting whose training diverges gets a frame that says so.
+    """
     import matplotlib.pyplot as plt
     from matplotlib import animation
 
     n_train = len(data[0])
-    histories = [train_curve(data, b, lr, epochs, hidden, seed) for b in batch_sizes]
-    fig, axes = plt.subplots(1, 2, figsize=(8, 3), dpi=dpi)
+    epochs = positive_int(epochs, "epochs")
+    pairs = [(b, lr) for b in batch_sizes] if settings is None else [(b, r) for b, r in settings]
+    histories, messages = [], []
+    for b, rate in pairs:
+        try:
+            histories.append(train_curve(data, b, rate, epochs, hidden, seed))
+            messages.append(None)
+        except FloatingPointError as err:  # TrainingDiverged
+            histories.append(None)
+            messages.append(str(err))
+    loss_lim = _loss_limits(histories)
 
-    def frame(k):
-        for ax in axes:
-            ax.clear()
-        _draw(axes, histories[k], f"batch size {_label(batch_sizes[k], n_train)}, lr {lr:g}")
-        fig.tight_layout()
+    # savefig.dpi "figure": the frames are saved at the figure's dpi, not the style's 150
+    with figures.style(), plt.rc_context({"savefig.dpi": "figure"}):
+        fig, axes = plt.subplots(1, 2, figsize=(figures.COLUMN_WIDTH, 3.0), dpi=dpi)
 
-    anim = animation.FuncAnimation(fig, frame, frames=len(batch_sizes), interval=1200)
-    html = static_animation(anim, "ch4_batch_sizes")
+        def frame(k):
+            for ax in axes:
+                ax.clear()
+            b, rate = pairs[k]
+            title = f"batch size {_label(b, n_train)}, lr {rate:g}"
+            if histories[k] is None:
+                _draw_diverged(axes, messages[k], title, epochs)
+            else:
+                _draw(axes, histories[k], title)
+            for ax in axes:  # the same axes on every frame
+                ax.set_xlim(0.7, epochs + 0.3)
+            axes[0].set_ylim(*loss_lim)
+            axes[1].set_ylim(0, 1.02)
+
+        _legend(fig)
+        frame(0)
+        fig.canvas.draw()  # constrained layout places the axes once, for the first frame ...
+        fig.set_layout_engine("none")  # ... and every later frame keeps that place
+        anim = animation.FuncAnimation(fig, frame, frames=len(pairs), interval=1500)
+        html = static_animation(anim, "ch4_batch_sizes")
     plt.close(fig)
     return html
 

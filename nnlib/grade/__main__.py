@@ -1,0 +1,5 @@
+import sys
+
+from nnlib.grade.cli import main
+
+sys.exit(main())
