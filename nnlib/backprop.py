@@ -81,6 +81,8 @@ __all__ = [
     "to_sequential",
     "from_sequential",
     "n_layers",
+    "value_network",
+    "referees",
 ]
 
 
@@ -391,3 +393,108 @@ def from_sequential(model):
         grads[f"W{l}"] = layer.grads["W"].copy()
         grads[f"b{l}"] = layer.grads["b"][:, None].copy()
     return params, grads
+
+
+# ------------------------------------------- the referees of Chapter 3's derivation
+def value_network(params, x, y):
+    """The two-layer network built from Chapter 2's scalar ``Value`` nodes, after ``backward()``.
+
+    Every weight, bias and intermediate is its own :class:`nnlib.engine.Value`, so the
+    engine knows nothing about matrices. ``y`` is a class index. Returns
+    ``(L, V, nodes)``: the loss node, ``V[name]`` (a list of rows of Values for each
+    parameter) and ``nodes`` with the lists ``"f1"``, ``"g1"`` and ``"f2"``.
+    """
+    from .engine import Value
+
+    n_layers(params)
+    c = int(np.argmax(one_hot_column(y, params["W2"].shape[0])))
+    V = {k: [[Value(float(v)) for v in row] for row in P] for k, P in params.items()}
+    xs = [float(v) for v in as_column(x, "x", n=params["W1"].shape[1])[:, 0]]
+    n1, K = params["W1"].shape[0], params["W2"].shape[0]
+    f1 = [sum((V["W1"][j][i] * xs[i] for i in range(len(xs))), V["b1"][j][0]) for j in range(n1)]
+    g1 = [f.sigmoid() for f in f1]
+    f2 = [sum((V["W2"][k][j] * g1[j] for j in range(n1)), V["b2"][k][0]) for k in range(K)]
+    m = max(f.data for f in f2)  # a constant shift for stability; it cancels in the softmax
+    exps = [(f - m).exp() for f in f2]
+    L = -((f2[c] - m) - sum(exps[1:], exps[0]).log())  # -log y_hat_c
+    L.backward()
+    return L, V, {"f1": f1, "g1": g1, "f2": f2}
+
+
+def _value_grads(nodes):
+    """Gradients held by a list (a column) or a list of rows (a matrix) of Values, as an array."""
+    if isinstance(nodes[0], list):
+        return np.array([[v.grad for v in row] for row in nodes])
+    return np.array([[v.grad] for v in nodes])
+
+
+def referees(params, x, y):
+    r"""Three independent references for every quantity of the two-layer backward pass.
+
+    Chapter 3 derives :math:`\partial L/\partial q` for
+    :math:`q = f_2, W_2, b_2, g_1, f_1, W_1, b_1` one step at a time and compares each
+    result with:
+
+    * ``"central differences"`` of the loss, with ``q`` as the variable and everything
+      upstream of it fixed (:func:`nnlib.gradcheck.numerical_gradient`);
+    * ``"Value engine"``: the network built from scalar Values (:func:`value_network`);
+    * nnlib's layers (:func:`to_sequential`: ``Linear``, ``Sigmoid``, ``Linear``, then
+      :func:`nnlib.softmax_cross_entropy`), named after the layer whose ``backward``
+      returns the gradient, e.g. ``"nnlib Linear"`` or ``"nnlib Sigmoid.backward"``.
+
+    Returns a dict: ``refs[q]`` maps each referee's name to its gradient (the shape of
+    ``q``), and ``refs["L"]`` maps ``"Value engine"`` and ``"nnlib layers"`` to the loss
+    each of them computes.
+    """
+    from .gradcheck import numerical_gradient
+    from .losses import softmax_cross_entropy
+
+    n_layers(params)
+    W2, b2 = params["W2"], params["b2"]
+    x = as_column(x, "x", n=params["W1"].shape[1])
+    y_hot = one_hot_column(y, W2.shape[0])
+    c = int(np.argmax(y_hot))
+    cache = forward(params, x)
+
+    def from_f2(f2):
+        return loss({"f2": f2}, y_hot)
+
+    def from_g1(g1):
+        return from_f2(W2 @ g1 + b2)
+
+    def from_f1(f1):
+        return from_g1(sigmoid(f1))
+
+    def from_params(_):
+        return loss(forward(params, x), y_hot)
+
+    central = {
+        "f2": numerical_gradient(from_f2, cache["f2"].copy()),
+        "g1": numerical_gradient(from_g1, cache["g1"].copy()),
+        "f1": numerical_gradient(from_f1, cache["f1"].copy()),
+    }
+    for name in ("W2", "b2", "W1", "b1"):
+        central[name] = numerical_gradient(from_params, params[name])
+
+    L_engine, V, nodes = value_network(params, x, c)
+    engine = {name: _value_grads(nodes[name]) for name in ("f2", "g1", "f1")}
+    engine.update({name: _value_grads(V[name]) for name in ("W2", "b2", "W1", "b1")})
+
+    model = to_sequential(params, activation="sigmoid")  # Linear, Sigmoid, Linear
+    L_layers, dlogits = softmax_cross_entropy(model.forward(x), [c])
+    dg1 = model[2].backward(dlogits)  # each layer returns the gradient for the one before
+    delta1 = model[1].backward(dg1)
+    model[0].backward(delta1)
+    _, grads = from_sequential(model)  # biases back as columns
+    layers = {
+        "f2": ("nnlib softmax_cross_entropy", dlogits),
+        "g1": ("nnlib Linear.backward", dg1),
+        "f1": ("nnlib Sigmoid.backward", delta1),
+    }
+    layers.update({name: ("nnlib Linear", grads[name]) for name in ("W2", "b2", "W1", "b1")})
+
+    refs = {"L": {"Value engine": float(L_engine.data), "nnlib layers": float(L_layers)}}
+    for name in ("f2", "W2", "b2", "g1", "f1", "W1", "b1"):
+        who, grad = layers[name]
+        refs[name] = {"central differences": central[name], "Value engine": engine[name], who: grad}
+    return refs

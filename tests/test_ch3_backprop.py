@@ -197,3 +197,41 @@ def test_forward_rejects_other_depths():
 def test_params_must_be_a_dict():
     with pytest.raises(TypeError, match="params must be a dict"):
         bp.forward([np.ones((2, 2))], np.ones((2, 1)))
+
+
+# --- the referees of the chapter's derivation ---------------------------------------
+
+
+def test_referees_agree_with_backward_for_every_quantity():
+    params, x = _setup(sizes=(2, 3, 2), seed=3)
+    cache = bp.forward(params, x)
+    grads, deltas = bp.backward(params, cache, 1, return_deltas=True)
+    ours = {"f2": deltas["delta2"], "g1": deltas["dg1"], "f1": deltas["delta1"], **grads}
+    refs = bp.referees(params, x, 1)
+    assert set(refs) == {"L", "f2", "W2", "b2", "g1", "f1", "W1", "b1"}
+    for name, by_referee in refs.items():
+        if name == "L":
+            continue
+        assert len(by_referee) == 3 and "central differences" in by_referee and "Value engine" in by_referee
+        for who, ref in by_referee.items():
+            assert ref.shape == ours[name].shape, (name, who)
+            assert rel_error(ours[name], ref) <= THRESHOLD, (name, who)
+    for who, L in refs["L"].items():
+        assert np.isclose(L, bp.loss(cache, 1), rtol=1e-12), who
+
+
+def test_referees_leave_params_untouched_and_take_one_hot_targets():
+    params, x = _setup(sizes=(2, 3, 2), seed=3)
+    before = {k: v.copy() for k, v in params.items()}
+    a = bp.referees(params, x, 0)
+    b = bp.referees(params, x, np.array([[1.0], [0.0]]))
+    for k in params:
+        assert np.array_equal(params[k], before[k])
+    assert np.array_equal(a["W1"]["Value engine"], b["W1"]["Value engine"])
+
+
+def test_value_network_is_the_two_layer_loss():
+    params, x = _setup(sizes=(3, 4, 3), seed=9)
+    L, V, nodes = bp.value_network(params, x, 2)
+    assert np.isclose(L.data, bp.loss(bp.forward(params, x), 2), rtol=1e-12)
+    assert len(nodes["f1"]) == 4 and len(nodes["f2"]) == 3 and len(V["W1"]) == 4

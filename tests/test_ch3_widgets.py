@@ -82,3 +82,36 @@ def test_l2_graph_draws():
     ax = ch3.draw_l2_graph(Figure().add_subplot())
     labels = {t.get_text() for t in ax.texts}
     assert {"$W_1$", "$W_2$", "$J$", "$s$", "$L$"} <= labels
+
+
+def _png_width(png):
+    import struct
+
+    return struct.unpack(">I", png[16:20])[0]
+
+
+def test_frames_fill_the_column_on_fixed_axes_and_stay_light():
+    """Frames are 7 in at 100 dpi (>= 690 px), every step uses the same axes limits, and
+    the animation's page weight stays small."""
+    import base64
+    import re
+
+    from matplotlib.figure import Figure
+
+    frames = ch3.step_frames(*ch3.default_network())
+    assert _png_width(ch3.render_step(frames, 0)) >= 690
+    html = ch3.backprop_animation()
+    assert len(html) < 400_000  # 11 frames with a small palette, not ~75 kB each
+    first = re.search(r'data:image/png;base64,([^"]*)"', html).group(1).replace("\\\n", "")
+    assert _png_width(base64.b64decode(first)) >= 690
+    ax = Figure().add_subplot()
+    limits = set()
+    for step in range(len(ch3.STEPS)):
+        ch3.draw_step(ax, frames, step)
+        limits.add((ax.get_xlim(), ax.get_ylim()))
+    assert len(limits) == 1
+
+
+def test_stepper_has_a_short_stable_text_form():
+    box = ch3.backprop_stepper(prerender=False)
+    assert repr(box) == "<backpropagation stepper: interactive figure>"

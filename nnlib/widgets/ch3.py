@@ -7,17 +7,23 @@ r"""Figures and the interactive stepper of Chapter 3 (backpropagation for one sa
 * :func:`draw_l2_graph` - the L2-regularised network as a computational graph.
 
 All numbers come from :mod:`nnlib.backprop` (``forward``/``backward``), so the figure
-shows exactly what the chapter's code computes.
+shows exactly what the chapter's code computes. Everything is drawn in the course style
+(:func:`nnlib.figures.style`) at the column width, 7 inches; the stepper's and the
+animation's frames at 100 dpi (700 px, shown at their natural size on the website).
 """
 
 from __future__ import annotations
 
 import base64
+import contextlib
+import io
+import re
 
 import numpy as np
 
 from .. import backprop as bp
-from . import static_animation
+from .. import figures
+from . import Panel, static_animation
 
 __all__ = [
     "STEPS",
@@ -45,9 +51,13 @@ STEPS = [
     ("backward", r"Backward 5: $\partial L/\partial W_1 = \delta_1 x^T$,  $\partial L/\partial b_1 = \delta_1$"),
 ]
 
-_FWD = "#1f4e9c"  # forward values: blue
-_BWD = "#b23a1c"  # gradients: red-brown
+_FWD = "#1f4e9c"  # forward values: dark blue
+_BWD = "#b23a1c"  # gradients: red-brown (tells apart from blue with every common colour blindness)
 _DIM = "#b0b0b0"
+
+#: Size of a frame of the stepper and of the animation: the column width at 100 dpi.
+FRAME_SIZE = (figures.COLUMN_WIDTH, 3.6)
+FRAME_DPI = 100
 
 
 def default_network():
@@ -108,10 +118,11 @@ def draw_step(ax, frames, step):
             for i in range(M.shape[1]):
                 (x0, y0), (x1, y1) = pos[layer - 1][i], pos[layer][j]
                 colour = _BWD if show_grad else _FWD
-                ax.plot([x0, x1], [y0, y1], color=colour if active else _DIM, lw=2.2 if active else 1.0, zorder=1)
+                ax.plot([x0, x1], [y0, y1], color=colour if active else _DIM, lw=2.2 if active else 1.0,
+                        ls="-", marker="", zorder=1)
                 t = 0.33 + 0.34 * (j / max(n_out - 1, 1))  # stagger labels so they do not collide
                 label = f"{M[j, i]:+.3f}" if show_grad else f"{M[j, i]:+.2f}"
-                ax.text(x0 + t * (x1 - x0), y0 + t * (y1 - y0), label, fontsize=7,
+                ax.text(x0 + t * (x1 - x0), y0 + t * (y1 - y0), label, fontsize=8,
                         color=colour, ha="center", va="center", zorder=6,
                         bbox=dict(boxstyle="round,pad=0.1", fc="white", ec="none", alpha=0.85))
 
@@ -119,7 +130,7 @@ def draw_step(ax, frames, step):
     def node(xy, lines, active):
         ax.add_patch(_circle(xy, active))
         for k, (text, colour) in enumerate(lines):
-            ax.text(xy[0], xy[1] + 0.14 - 0.15 * k, text, fontsize=7.5, ha="center", va="center", color=colour,
+            ax.text(xy[0], xy[1] + 0.09 - 0.19 * k, text, fontsize=8.5, ha="center", va="center", color=colour,
                     zorder=5)
 
     for i, xy in enumerate(pos[0]):
@@ -148,12 +159,13 @@ def draw_step(ax, frames, step):
     loss_xy = (5.6, 0.0)
     if step >= 5:
         for xy in pos[2]:
-            ax.plot([xy[0] + 0.4, loss_xy[0] - 0.4], [xy[1], 0.0], color=_DIM, lw=0.8, zorder=1)
+            ax.plot([xy[0] + 0.4, loss_xy[0] - 0.4], [xy[1], 0.0], color=_DIM, lw=0.8, ls="-", marker="",
+                    zorder=1)
         target = int(np.argmax(frames["y"]))
         node(loss_xy, [(f"L={frames['L']:.3f}", _FWD), (f"y = class {target}", "black")], step == 5)
-    ax.text(-0.7, 1.5, STEPS[step][1], fontsize=10, ha="left", va="center")
+    ax.text(-0.7, 1.5, STEPS[step][1], fontsize=10.5, ha="left", va="center")
     ax.text(-0.7, -1.66, f"step {step} of {len(STEPS) - 1} ({STEPS[step][0]})   "
-            "blue: values (forward)   red: gradients (backward)", fontsize=8, ha="left", color="#444444")
+            "blue: values (forward)   red: gradients (backward)", fontsize=9, ha="left", color="#444444")
 
 
 def _circle(xy, active):
@@ -163,23 +175,58 @@ def _circle(xy, active):
                   lw=1.6 if active else 0.8, zorder=4)
 
 
-def render_step(frames, step, figsize=(7.4, 3.57), dpi=105, fig=None):
-    """PNG bytes of one step, drawn on ``fig`` (a ``matplotlib.figure.Figure``; a new one if None).
+@contextlib.contextmanager
+def _frame_style():
+    """The course style (:func:`nnlib.figures.style`) for frames: saved at the figure's own
+    dpi, with the axes placed by hand rather than by the style's constrained layout."""
+    import matplotlib
 
-    Uses the figure directly, not ``pyplot``, so nothing is shown twice in a notebook.
+    with figures.style(), matplotlib.rc_context({"savefig.dpi": "figure",
+                                                 "figure.constrained_layout.use": False}):
+        yield
+
+
+def _frame_figure(figsize=FRAME_SIZE, dpi=FRAME_DPI):
+    """A ``Figure`` (not pyplot, so nothing is shown twice) with one axes filling it.
+
+    Call it inside :func:`_frame_style`. The axes limits are fixed by :func:`draw_step`,
+    the same on every frame.
     """
-    import io
-
     from matplotlib.figure import Figure
 
-    if fig is None:
-        fig = Figure(figsize=figsize, dpi=dpi)
-        fig.subplots_adjust(left=0.01, right=0.99, top=0.99, bottom=0.01)
-        fig.add_subplot()
-    draw_step(fig.axes[0], frames, step)
+    fig = Figure(figsize=figsize, dpi=dpi)
+    fig.add_axes((0.01, 0.01, 0.98, 0.98))
+    return fig
+
+
+def _small_png(png, colors=64):
+    """``png`` stored with a palette of ``colors`` colours: about 4x smaller, same look.
+
+    A frame holds three inks (blue, red-brown, grey), black, a pale fill and their
+    anti-aliased edges, so 64 colours look the same as full colour. Deterministic, so a
+    re-run gives the same bytes.
+    """
+    from PIL import Image
+
+    image = Image.open(io.BytesIO(png)).convert("RGB").quantize(colors, dither=Image.Dither.NONE)
+    buf = io.BytesIO()
+    image.save(buf, format="png", optimize=True)
+    return buf.getvalue()
+
+
+def _png(fig):
     buf = io.BytesIO()
     fig.savefig(buf, format="png", dpi=fig.dpi)
-    return buf.getvalue()
+    return _small_png(buf.getvalue())
+
+
+def render_step(frames, step, figsize=FRAME_SIZE, dpi=FRAME_DPI, fig=None):
+    """PNG bytes of one step, drawn on ``fig`` (from a previous call's figure; a new one if None)."""
+    with _frame_style():
+        if fig is None:
+            fig = _frame_figure(figsize, dpi)
+        draw_step(fig.axes[0], frames, step)
+        return _png(fig)
 
 
 def backprop_stepper(params=None, x=None, y=None, prerender=True):
@@ -187,11 +234,10 @@ def backprop_stepper(params=None, x=None, y=None, prerender=True):
 
     The callback redraws the figure into the explicit ``Output`` (by setting its ``outputs``). Frames are PNGs cached
     per (target, step); with ``prerender`` every frame is drawn while building, so each
-    callback only swaps a cached image. Returns an ``ipywidgets.VBox`` with attributes
+    callback only swaps a cached image. Returns a :class:`nnlib.widgets.Panel` (a ``VBox``) with attributes
     ``slider``, ``target``, ``output`` and ``redraw`` (the callback).
     """
     import ipywidgets as widgets
-    from matplotlib.figure import Figure
 
     d_params, d_x, d_y = default_network()
     params = d_params if params is None else params
@@ -203,9 +249,8 @@ def backprop_stepper(params=None, x=None, y=None, prerender=True):
     nxt = widgets.Button(description="next ▶", layout=widgets.Layout(width="80px"))
     target = widgets.Dropdown(options=[(f"class {k}", k) for k in range(K)], value=int(y), description="target y")
     output = widgets.Output()
-    fig = Figure(figsize=(7.4, 3.57), dpi=105)
-    fig.subplots_adjust(left=0.01, right=0.99, top=0.99, bottom=0.01)
-    fig.add_subplot()
+    with _frame_style():
+        fig = _frame_figure()
     frames_by_target: dict = {}
     pngs: dict = {}
 
@@ -232,76 +277,100 @@ def backprop_stepper(params=None, x=None, y=None, prerender=True):
     slider.observe(redraw, names="value")
     target.observe(redraw, names="value")
     redraw()
-    box = widgets.VBox([widgets.HBox([back, slider, nxt, target]), output])
+    # A Panel stores a short, stable text form in the notebook, not the widget tree's repr.
+    box = Panel([widgets.HBox([back, slider, nxt, target]), output], "backpropagation stepper")
     box.slider, box.target, box.output, box.redraw = slider, target, output, redraw
     return box
 
 
-def backprop_animation(params=None, x=None, y=None, dpi=95, interval=1400, name="ch3steps"):
+def _shrink_frames(html):
+    """Store every PNG frame embedded in an animation's HTML with :func:`_small_png`."""
+
+    def shrink(match):
+        png = _small_png(base64.b64decode(match.group(2).replace("\\\n", "")))
+        data = base64.encodebytes(png).decode("ascii").replace("\n", "\\\n")
+        return match.group(1) + data.rstrip("\\\n") + '"'
+
+    return re.sub(r'(data:image/png;base64,)([A-Za-z0-9+/=\\\n]+)"', shrink, html)
+
+
+def backprop_animation(params=None, x=None, y=None, dpi=FRAME_DPI, interval=1400, name="ch3steps"):
     """The stepper as a kernel-free animation: HTML with its own slider and buttons (``to_jshtml``).
 
-    The random element ids of ``to_jshtml`` are replaced by ``name`` so the output is
-    reproducible, and its link to a font stylesheet on a CDN is removed so the page
-    requests nothing from other hosts (the site's theme provides the icon font).
+    Frames are drawn in the course style at the column width (7 in at ``dpi``) on fixed
+    axes, and stored with a small palette to keep the page light. The random element
+    ids of ``to_jshtml`` are replaced by ``name`` so the output is reproducible, and its
+    link to a font stylesheet on a CDN is removed so the page requests nothing from
+    other hosts (the site's theme provides the icon font).
     """
     from matplotlib import animation
-    from matplotlib.figure import Figure
 
     d_params, d_x, d_y = default_network()
     frames = step_frames(d_params if params is None else params, d_x if x is None else x,
                          d_y if y is None else y)
-    fig = Figure(figsize=(7.4, 3.57), dpi=dpi)
-    fig.subplots_adjust(left=0.01, right=0.99, top=0.99, bottom=0.01)
-    ax = fig.add_subplot()
-    anim = animation.FuncAnimation(fig, lambda s: draw_step(ax, frames, s), frames=len(STEPS), interval=interval)
-    return static_animation(anim, name)
+    with _frame_style():
+        fig = _frame_figure(dpi=dpi)
+        ax = fig.axes[0]
+        anim = animation.FuncAnimation(fig, lambda s: draw_step(ax, frames, s), frames=len(STEPS),
+                                       interval=interval)
+        html = static_animation(anim, name)
+    return _shrink_frames(html)
 
 
 def draw_l2_graph(ax=None):
     r"""Draw :math:`J = L + s`, :math:`s = \frac{\lambda}{2}(\lVert W_1\rVert_F^2 + \lVert W_2\rVert_F^2)` as a graph.
 
     Boxes are variables, circles are operations (Chapter 2's convention). ``W1`` and
-    ``W2`` each feed two operations, so their gradients are sums over two paths.
-    Returns the axes.
+    ``W2`` each feed two operations, so their gradients are sums over two paths; their
+    arrows are drawn in the course palette's vermillion and dashed. Drawn for the column
+    width (:data:`nnlib.figures.COLUMN_WIDTH`); returns the axes.
     """
-    import matplotlib.pyplot as plt
     from matplotlib.patches import Circle, FancyBboxPatch
 
     if ax is None:
-        _, ax = plt.subplots(figsize=(9.5, 3.9))
+        _, ax = figures.subplots(height=3.4)
+    weight = figures.COLORS[3]  # vermillion: the two weight matrices and their two paths
     ax.set_axis_off()
     ax.set_aspect("equal")
     ax.set_xlim(-0.5, 12.4)
-    ax.set_ylim(-2.7, 2.3)
+    ax.set_ylim(-3.55, 2.35)
     boxes = {
-        "x": (0, 1.4), "W1": (0, 0.0), "b1": (1.6, 1.9), "f1": (3.2, 0.7), "g1": (5.2, 0.7), "W2": (5.2, -0.5),
-        "b2": (6.6, 1.9), "f2": (8.0, 0.7), "y": (8.0, 1.9), "L": (10.2, 0.7), "s": (8.6, -1.9), "J": (11.8, -0.6),
+        "x": (0, 1.5), "W1": (0, 0.0), "b1": (1.6, 2.0), "f1": (3.2, 0.7), "g1": (5.2, 0.7), "W2": (5.2, -0.6),
+        "b2": (6.6, 2.0), "f2": (8.0, 0.7), "y": (8.0, 2.0), "L": (10.3, 0.7), "s": (9.0, -2.3), "J": (11.9, -0.65),
     }
     labels = {"W1": "$W_1$", "W2": "$W_2$", "b1": "$b_1$", "b2": "$b_2$", "f1": "$f_1$", "g1": "$g_1$",
               "f2": "$f_2$", "x": "$x$", "y": "$y$", "L": "$L$", "s": "$s$", "J": "$J$"}
     ops = {
-        "aff1": ((1.6, 0.7), r"$W x{+}b$"), "sig": ((4.2, 0.7), r"$\sigma$"), "aff2": ((6.6, 0.7), r"$W x{+}b$"),
-        "ce": ((9.1, 0.7), "softmax\n+CE"), "sq1": ((1.6, -1.3), r"$\|\cdot\|_F^2$"),
-        "sq2": ((6.2, -1.3), r"$\|\cdot\|_F^2$"), "reg": ((7.3, -1.9), r"$\frac{\lambda}{2}\Sigma$"),
-        "add": ((10.8, -0.6), "+"),
+        "aff1": ((1.6, 0.7), r"$Wx{+}b$"), "sig": ((4.2, 0.7), r"$\sigma$"), "aff2": ((6.6, 0.7), r"$Wx{+}b$"),
+        "ce": ((9.15, 0.7), "softmax\n+ CE"), "sq1": ((1.6, -1.4), r"$\|\cdot\|_F^2$"),
+        "sq2": ((6.2, -1.3), r"$\|\cdot\|_F^2$"), "reg": ((7.7, -2.3), r"$\frac{\lambda}{2}\Sigma$"),
+        "add": ((10.9, -0.65), "+"),
     }
     edges = [("x", "aff1"), ("W1", "aff1"), ("b1", "aff1"), ("aff1", "f1"), ("f1", "sig"), ("sig", "g1"),
              ("g1", "aff2"), ("W2", "aff2"), ("b2", "aff2"), ("aff2", "f2"), ("f2", "ce"), ("y", "ce"), ("ce", "L"),
              ("W1", "sq1"), ("W2", "sq2"), ("sq1", "reg"), ("sq2", "reg"), ("reg", "s"), ("L", "add"),
              ("s", "add"), ("add", "J")]
-    where = {k: v for k, v in boxes.items()} | {k: v[0] for k, v in ops.items()}
-    for a, b in edges:
-        (x0, y0), (x1, y1) = where[a], where[b]
-        colour = "#b23a1c" if a in ("W1", "W2") else "#555555"
-        ax.annotate("", xy=(x1, y1), xytext=(x0, y0), zorder=1,
-                    arrowprops=dict(arrowstyle="-|>", color=colour, lw=1.1, shrinkA=14, shrinkB=14))
+    patches = {}
     for k, (bx, by) in boxes.items():
-        ax.add_patch(FancyBboxPatch((bx - 0.3, by - 0.22), 0.6, 0.44, boxstyle="round,pad=0.02",
-                                    fc="#e8f0fb" if k not in ("W1", "W2") else "#fbe9e4", ec="black", zorder=2))
+        patches[k] = FancyBboxPatch((bx - 0.33, by - 0.26), 0.66, 0.52, boxstyle="round,pad=0.02",
+                                    fc="#fbe3d4" if k in ("W1", "W2") else "#e3eef8", ec="black", lw=0.8,
+                                    zorder=2)
         ax.text(bx, by, labels[k], ha="center", va="center", fontsize=11, zorder=3)
-    for (ox, oy), text in ops.values():
-        ax.add_patch(Circle((ox, oy), 0.42, fc="white", ec="black", zorder=2))
-        ax.text(ox, oy, text, ha="center", va="center", fontsize=7 if "\n" in text else 8, zorder=3)
-    ax.text(-0.4, -2.6, r"Boxes: variables.  Circles: operations.  $W_1$ and $W_2$ (red arrows) each reach $J$ "
-            r"along two paths, so $\partial J/\partial W_l = \partial L/\partial W_l + \lambda W_l$.", fontsize=9)
+    for k, ((ox, oy), text) in ops.items():
+        patches[k] = Circle((ox, oy), 0.52, fc="white", ec="black", lw=0.8, zorder=2)
+        ax.text(ox, oy, text, ha="center", va="center", fontsize=8 if "\n" in text else 9.5, zorder=3,
+                linespacing=1.0)
+    for patch in patches.values():
+        ax.add_patch(patch)
+    for a, b in edges:
+        from_weight = a in ("W1", "W2")
+        # Clipped at the outlines of both patches, so every arrowhead shows.
+        ax.annotate("", xy=patches[b].get_center() if b in ops else boxes[b],
+                    xytext=patches[a].get_center() if a in ops else boxes[a], zorder=1,
+                    arrowprops=dict(arrowstyle="-|>", color=weight if from_weight else "#555555",
+                                    lw=1.4 if from_weight else 1.0, ls="--" if from_weight else "-",
+                                    patchA=patches[a], patchB=patches[b], shrinkA=1, shrinkB=1))
+    ax.text(-0.4, -3.05, "Boxes: variables.  Circles: operations.", fontsize=9.5, va="center")
+    ax.text(-0.4, -3.45, r"$W_1$ and $W_2$ (dashed arrows) each reach $J$ along two paths, so "
+            r"$\partial J/\partial W_l = \partial L/\partial W_l + \lambda W_l$.", fontsize=9.5, va="center")
     return ax
