@@ -260,6 +260,9 @@ def format_error(name, error, threshold=THRESHOLD, width=0):
     digits); a failure reads ``dW1  rel. error 1.2e-01  fails (> 1e-07)`` and is returned,
     not raised, so that a planted bug can be shown. The caller asserts what it expects.
     """
+    from .report import _check_line
+
+    threshold = _check_line(name, error, threshold, width, who="format_error")
     label = f"{name:<{width}}  rel. error {float(error):.1e}"
     if error <= threshold:
         return f"{label}  (pass: <= {threshold:.0e})"

@@ -66,6 +66,31 @@ def _threshold_default():
     return THRESHOLD
 
 
+def _check_line(name, error, threshold, width, who):
+    """Validate the arguments of a one-line check report; returns the threshold to use.
+
+    Shared by :func:`verdict` and :func:`nnlib.diagnostics.format_error`; ``who`` names the
+    caller in the messages.
+    """
+    if not isinstance(name, str):
+        raise TypeError(f"{who}: name must be a string such as 'dW1', got {type(name).__name__}; "
+                        "pass the quantity's name, e.g. 'dW1'")
+    if isinstance(error, bool) or not isinstance(error, numbers.Real):
+        raise TypeError(
+            f"{who}: error must be a relative error (a real number), got {type(error).__name__} "
+            f"{error!r:.40}; pass rel_error(analytic, numeric)"
+        )
+    if threshold is None:
+        threshold = _threshold_default()
+    elif isinstance(threshold, bool) or not isinstance(threshold, numbers.Real) or not 0 < threshold < math.inf:
+        raise ValueError(f"{who}: threshold must be a positive number such as 1e-7, got {threshold!r:.40}; "
+                         "leave it out to use nnlib.gradcheck.THRESHOLD")
+    if isinstance(width, bool) or not isinstance(width, int) or not 0 <= width <= 200:
+        raise ValueError(f"{who}: width must be a whole number from 0 to 200, got {width!r:.40}; "
+                         "pass e.g. width=6")
+    return threshold
+
+
 def verdict(name: str, error, threshold: float | None = None, *, width: int = 0) -> None:
     """Print one line for a gradient check, and stop the notebook if it fails.
 
@@ -88,20 +113,7 @@ def verdict(name: str, error, threshold: float | None = None, *, width: int = 0)
     width : int
         Pad ``name`` to this many characters, to align a column of verdicts.
     """
-    if not isinstance(name, str):
-        raise TypeError(f"verdict: name must be a string such as 'dW1', got {type(name).__name__}")
-    if threshold is not None and (isinstance(threshold, bool) or not isinstance(threshold, numbers.Real)
-                                  or not 0 < threshold < math.inf):
-        raise ValueError(f"verdict: threshold must be a positive number such as 1e-7, got {threshold!r:.40}; "
-                         "leave it out to use nnlib.gradcheck.THRESHOLD")
-    if not isinstance(width, int) or isinstance(width, bool) or width < 0:
-        raise ValueError(f"verdict: width must be a whole number >= 0, got {width!r:.40}; pass e.g. width=6")
-    if isinstance(error, bool) or not isinstance(error, numbers.Real):
-        raise TypeError(
-            f"verdict: error must be a relative error (a real number), got {type(error).__name__} "
-            f"{error!r}; pass rel_error(analytic, numeric)"
-        )
-    threshold = _threshold_default() if threshold is None else threshold
+    threshold = _check_line(name, error, threshold, width, who="verdict")
     line = f"{name:<{width}}  rel. error {float(error):.1e}  (pass: <= {threshold:.0e})"
     if not error <= threshold:  # also catches NaN
         raise AssertionError(

@@ -270,6 +270,17 @@ def _targets():
         lambda: {"Z": rows(), "y": labels()}, {"Z": "array", "y": "labels"})
     add("batch.init_params", batch.init_params, lambda: {"sizes": [3, 4, 3], "rng": 0},
         {"sizes": "sizes", "rng": "rng"})
+    add("batch.mean_of_per_sample_gradients", batch.mean_of_per_sample_gradients,
+        lambda: {"params": batch.init_params([3, 4, 3], rng=0), "X": rows(), "y": labels(), "activation": "sigmoid"},
+        {"params": "b_params", "X": "array", "y": "labels", "activation": "choice"})
+    for fn in (backprop.value_network, backprop.referees):
+        add(f"backprop.{fn.__name__}", fn, lambda: {"params": backprop.init_params(rng=0), "x": np.ones(2), "y": 1},
+            {"params": "bp_params", "x": "array", "y": "class_index"})
+    add("diagnostics.format_error", diagnostics.format_error,
+        lambda: {"name": "dW1", "error": 1e-11, "threshold": 1e-7, "width": 4},
+        {"name": "identifier", "error": "number_nonneg", "threshold": "number_pos", "width": "int"})
+    add("diagnostics.format_errors", diagnostics.format_errors, lambda: {"errors": {"dW1": 1e-11}, "threshold": 1e-7},
+        {"threshold": "number_pos"})
     add("batch.loss_and_grads", batch.loss_and_grads,
         lambda: {"params": batch.init_params([3, 4, 3], rng=0), "X": rows(), "y": labels(), "activation": "sigmoid"},
         {"params": "b_params", "X": "array", "y": "labels", "activation": "choice"})
