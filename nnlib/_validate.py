@@ -47,8 +47,10 @@ def as_float_array(x, name: str, dtype=None, allow_nan: bool = False) -> np.ndar
     if type(x) is np.ndarray and x.dtype in _FLOAT_DTYPES and x.size and (dtype is None or x.dtype == dtype):
         # Fast path for what a training step passes several times per layer: an array
         # that already has the wanted float dtype needs none of the conversions below,
-        # only the finiteness test (errors are still raised by the full path).
-        if allow_nan or np.isfinite(x).all():
+        # only the finiteness test (errors are still raised by the full path), done by
+        # all_finite: one reduction that allocates nothing, where isfinite(x).all()
+        # makes a boolean copy of x and reads it again.
+        if allow_nan or all_finite(x):
             return x
     if x is None:
         raise TypeError(f"{name} is None; expected a numeric array. Pass the array itself.")
@@ -266,6 +268,12 @@ def class_labels(y, name: str, n_samples: int, n_classes: int) -> np.ndarray:
     arr = np.asarray(y)
     if arr.dtype == object or not (np.issubdtype(arr.dtype, np.number) or arr.dtype == np.bool_):
         raise TypeError(f"{name} must hold integer class labels, got an array of dtype {arr.dtype}. Use y.astype(int).")
+    if (arr.ndim == 1 and arr.dtype.kind in "iu" and arr.shape[0] == n_samples and arr.size
+            and _unsigned(arr).max() < n_classes):
+        # Fast path for the usual case, integer labels of the right length: seen as unsigned
+        # integers, negative labels become huge, so one max() tests 0 <= label < n_classes.
+        # Anything else (and every error message) goes through the checks below.
+        return arr
     if arr.size == 0:
         raise ValueError(f"{name} is empty; expected {n_samples} labels. Pass the labels of the batch.")
     if arr.ndim == 2 and arr.shape[1] == n_classes and n_classes > 1:
@@ -308,3 +316,8 @@ def class_labels(y, name: str, n_samples: int, n_classes: int) -> np.ndarray:
             f"got values from {arr.min()} to {arr.max()}. Does the output layer have one unit per class?"
         )
     return arr
+
+
+def _unsigned(arr: np.ndarray) -> np.ndarray:
+    """The integer array ``arr`` viewed (not copied) as unsigned integers of the same width."""
+    return arr if arr.dtype.kind == "u" else arr.view(arr.dtype.str.replace("i", "u"))

@@ -13,6 +13,16 @@ Input forms. Every layer accepts a single sample - a 1-D vector ``(n,)`` or a co
 ``(n, 1)`` as in Chapter 3 - or a batch ``(B, n)`` with one sample per row as in
 Chapter 4, and returns its output in the same form. For a batch, ``W x`` becomes
 ``X W^T``.
+
+Checked and trusted calls. ``forward`` and ``backward`` check their argument (a clear
+error for ``None``, a wrong shape, NaN...) and then call ``_forward`` / ``_backward``,
+which do the arithmetic on an array that is known to be fine. ``Sequential`` checks what
+enters it and hands each layer's output to the next layer's ``_forward`` unchecked: the
+array was made by nnlib from checked input. Only the one check of that chain that can
+still fail - NaN or inf from an overflow - is kept, as one reduction on the output of
+each layer that can overflow (``Linear``, ``PReLU``, ``Softmax``'s backward); if it
+fires, the chain is run again with every layer's own checks, so the error raised is the
+very one a layer-by-layer check gives.
 """
 
 from __future__ import annotations
@@ -20,6 +30,7 @@ from __future__ import annotations
 import numpy as np
 
 from ._validate import (
+    all_finite,
     as_float_array,
     check_activation,
     describe,
@@ -36,6 +47,10 @@ from .init import constant, get_initialiser
 class Layer:
     """Base class: no parameters; subclasses override ``forward`` and ``backward``."""
 
+    #: True when finite input always gives finite output, forward and backward (see
+    #: ``Sequential``); the activations whose derivative is at most 1 in size set it.
+    keeps_finite = False
+
     def __init__(self):
         self.params: dict[str, np.ndarray] = {}
         self.grads: dict[str, np.ndarray] = {}
@@ -46,6 +61,16 @@ class Layer:
 
     def backward(self, dout):  # pragma: no cover - abstract
         raise NotImplementedError
+
+    # A subclass may define ``_forward(x)`` / ``_backward(dout)``: the same arithmetic
+    # without the input checks, for arrays handed over by another nnlib layer. The base
+    # versions fall back on the checked methods, so a layer without them still works
+    # inside a Sequential.
+    def _forward(self, x):
+        return self.forward(x)
+
+    def _backward(self, dout):
+        return self.backward(dout)
 
     def __call__(self, x):
         return self.forward(x)
@@ -137,9 +162,13 @@ class Linear(Layer):
         )
 
     def forward(self, x):
-        x = as_float_array(x, "x", dtype=self.params["W"].dtype)
-        X, form = self._rows(x)
+        return self._forward(as_float_array(x, "x", dtype=self.params["W"].dtype))
+
+    def _forward(self, x):
         W, b = self.params["W"], self.params["b"]
+        if x.dtype != W.dtype:  # a float64 batch into a float32 network, as forward converts it
+            x = x.astype(W.dtype)
+        X, form = self._rows(x)
         Z = X @ W.T
         Z += b
         self.cache = (X, form)
@@ -154,9 +183,12 @@ class Linear(Layer):
         (784 inputs: as much work as the forward pass).
         """
         X, form = self._need_cache()
+        shape = {"column": (self.n_out, 1), "vector": (self.n_out,)}.get(form, (X.shape[0], self.n_out))
+        return self._backward(self._check_dout(dout, shape), need_dx)
+
+    def _backward(self, dout, need_dx=True):
+        X, form = self._need_cache()
         B = X.shape[0]
-        shape = {"column": (self.n_out, 1), "vector": (self.n_out,)}.get(form, (B, self.n_out))
-        dout = self._check_dout(dout, shape)
         dZ = dout.T if form == "column" else (dout[None, :] if form == "vector" else dout)
         W = self.params["W"]
         if B == 1:
@@ -175,15 +207,22 @@ class Linear(Layer):
 class _Elementwise(Layer):
     """An activation applied entry by entry: backward is ``dout * g'(z)`` (Hadamard product)."""
 
+    keeps_finite = True  # sigmoid, tanh, ReLU, identity: bounded by the input, |g'| <= 1
+
     def forward(self, z):
-        z = as_float_array(z, "z")
+        return self._forward(as_float_array(z, "z"))
+
+    def _forward(self, z):
         a = self._g(z)
         self.cache = (z, a)
         return a
 
     def backward(self, dout):
+        z, _ = self._need_cache()
+        return self._backward(self._check_dout(dout, z.shape))
+
+    def _backward(self, dout):
         z, a = self._need_cache()
-        dout = self._check_dout(dout, z.shape)
         return dout * self._g_prime(z, a)
 
 
@@ -224,6 +263,10 @@ class LeakyReLU(_Elementwise):
     def __init__(self, slope=0.01):
         super().__init__()
         self.slope = real_number(slope, "slope", "A leaky slope is a small number such as 0.01.")
+
+    @property
+    def keeps_finite(self):
+        return abs(self.slope) <= 1  # then slope * z cannot overflow
 
     def __repr__(self):
         return f"LeakyReLU(slope={self.slope})"
@@ -285,15 +328,20 @@ class PReLU(Layer):
         return alpha
 
     def forward(self, z):
-        z = as_float_array(z, "z")
+        return self._forward(as_float_array(z, "z"))
+
+    def _forward(self, z):
         slope = self._slope(z)
         neg = z <= 0
         self.cache = (z, neg)
         return np.where(neg, slope * z, z)
 
     def backward(self, dout):
+        z, _ = self._need_cache()
+        return self._backward(self._check_dout(dout, z.shape))
+
+    def _backward(self, dout):
         z, neg = self._need_cache()
-        dout = self._check_dout(dout, z.shape)
         slope = self._slope(z)
         dalpha = dout * z * neg
         if self.shared:
@@ -318,7 +366,9 @@ class Softmax(Layer):
         return 0 if (z.ndim == 1 or (z.ndim == 2 and z.shape[1] == 1 and z.shape[0] > 1)) else -1
 
     def forward(self, z):
-        z = as_float_array(z, "z")
+        return self._forward(as_float_array(z, "z"))
+
+    def _forward(self, z):
         axis = self._axis(z)
         y_hat = softmax(z, axis=axis)
         self.cache = (y_hat, axis)
@@ -326,8 +376,7 @@ class Softmax(Layer):
 
     def backward(self, dout):
         y_hat, axis = self._need_cache()
-        dout = self._check_dout(dout, y_hat.shape)
-        return softmax_backward(y_hat, dout, axis=axis)
+        return softmax_backward(y_hat, self._check_dout(dout, y_hat.shape), axis=axis)
 
     def cache_nbytes(self) -> int:
         return 0 if self.cache is None else self.cache[0].nbytes
@@ -374,6 +423,34 @@ class Sequential(Layer):
         return len(self.layers)
 
     def forward(self, x):
+        """Run the layers in order. ``x`` is checked by the first layer; what one layer
+        hands to the next is not checked again (see the module docstring)."""
+        return self._run_forward(x, trusted=False)
+
+    def _forward(self, x):
+        return self._run_forward(x, trusted=True)
+
+    def _run_forward(self, x, trusted):
+        out = x
+        last = len(self.layers) - 1
+        for i, layer in enumerate(self.layers):
+            # Only nnlib's own layer classes are called unchecked, and only on what another
+            # of them produced: a subclass's forward (or a layer from elsewhere) always runs.
+            own = type(layer).__module__ == __name__
+            out = layer._forward(out) if own and trusted else layer.forward(out)
+            trusted = own
+            if i < last and own and not layer.keeps_finite and not all_finite(out):
+                # NaN or inf (an overflow) would reach the next layer: run the layers again
+                # with all their checks, which raise the error a checked call raises.
+                return self._checked_forward(x)
+        return out
+
+    def _checked_forward(self, x):
+        """``forward`` with every layer checking its own input (each a public ``forward`` call).
+
+        Same result as ``forward``, bit for bit; slower, since each array is tested again
+        by the layer that receives it. ``forward`` falls back on it to report an overflow.
+        """
         for layer in self.layers:
             x = layer.forward(x)
         return x
@@ -383,8 +460,31 @@ class Sequential(Layer):
 
         With ``need_dx=False`` (what :func:`nnlib.train.train_step` uses) a first
         ``Linear`` layer skips computing ``dX``, which training never reads, and
-        ``None`` is returned; every parameter gradient is filled as usual.
+        ``None`` is returned; every parameter gradient is filled as usual. ``dout`` is
+        checked by the last layer; the gradients the layers hand back are not checked
+        again, as in ``forward``.
         """
+        return self._run_backward(dout, need_dx, trusted=False)
+
+    def _backward(self, dout, need_dx=True):
+        return self._run_backward(dout, need_dx, trusted=True)
+
+    def _run_backward(self, dout, need_dx, trusted):
+        d = dout
+        for i in range(len(self.layers) - 1, -1, -1):
+            layer = self.layers[i]
+            own = type(layer).__module__ == __name__
+            checked = not (own and trusted)
+            if i == 0 and not need_dx and isinstance(layer, Linear | Sequential):
+                return layer.backward(d, need_dx=False) if checked else layer._backward(d, need_dx=False)
+            d = layer.backward(d) if checked else layer._backward(d)
+            trusted = own
+            if i and own and not layer.keeps_finite and not all_finite(d):
+                return self._checked_backward(dout, need_dx)  # raises as a layer-by-layer check does
+        return d if need_dx else None
+
+    def _checked_backward(self, dout, need_dx=True):
+        """``backward`` with every layer checking the gradient it receives (public ``backward`` calls)."""
         for i in reversed(range(len(self.layers))):
             layer = self.layers[i]
             if i == 0 and not need_dx and isinstance(layer, Linear | Sequential):

@@ -86,7 +86,13 @@ def softmax_cross_entropy(logits, y):
             f"logits must have at least 2 classes per sample, got shape {logits.shape}. "
             "For a single output unit use binary_cross_entropy_with_logits."
         )
-    labels = class_labels(y, "y", B, K)
+    loss, dz = _softmax_cross_entropy(z, class_labels(y, "y", B, K))
+    return loss, restore(dz)
+
+
+def _softmax_cross_entropy(z, labels):
+    """:func:`softmax_cross_entropy` of a checked batch ``z`` (B, K) and checked labels (B,) in [0, K)."""
+    B = z.shape[0]
     shifted = z - z.max(axis=1, keepdims=True)
     log_norm = np.log(np.exp(shifted).sum(axis=1, keepdims=True))
     log_probs = shifted - log_norm
@@ -97,7 +103,7 @@ def softmax_cross_entropy(logits, y):
     dz = np.exp(log_probs)  # = softmax(z)
     dz[rows, labels] -= 1.0
     dz /= B
-    return loss, restore(dz)
+    return loss, dz
 
 
 def binary_cross_entropy_with_logits(z, y):

@@ -13,6 +13,7 @@ import numpy as np
 
 from ._validate import (
     NonFiniteError,
+    all_finite,
     as_float_array,
     check_ndim,
     class_labels,
@@ -22,9 +23,10 @@ from ._validate import (
     instance,
     positive_int,
 )
-from .data import check_samples, minibatches
+from .data import check_samples
 from .layers import Linear, Sequential
-from .losses import softmax_cross_entropy
+from .losses import _softmax_cross_entropy, softmax_cross_entropy
+from .optim import Optimizer
 
 
 class TrainingDiverged(FloatingPointError):
@@ -113,40 +115,109 @@ def _nnlib_layers_only(model):
     return True
 
 
+def _trusted_optimizer(model, optimizer):
+    """True when ``optimizer.step`` is nnlib's own and every parameter of ``model`` is a Linear layer's.
+
+    Then :meth:`Optimizer._step_trusted` does the same update with only the checks that
+    can fail for a model's own ``params``/``grads`` (see there).
+    """
+    if not isinstance(optimizer, Optimizer) or type(optimizer).step is not Optimizer.step:
+        return False
+    if type(model) is Linear:
+        return True
+    return all(type(layer) is Linear or (type(layer) is Sequential and _trusted_optimizer(layer, optimizer))
+               or not layer.params for layer in model.layers)
+
+
 def train_step(model, X, y, loss_fn, optimizer):
     """One forward/backward/update on a batch; returns the batch loss.
 
     ``X`` must be finite (``fit`` checks the data once): any NaN or inf met on the way -
     in the activations, the loss, the gradients or the weights - is then divergence,
     and is raised as :class:`TrainingDiverged` with advice on the learning rate.
+
+    Everything passed in is checked, by the model (``X``), the loss (``y``) and the
+    optimiser; inside the step, arrays that nnlib made go from one part to the next
+    without being checked again.
     """
+    return _train_step(model, X, y, loss_fn, optimizer, None)
+
+
+def _train_step(model, X, y, loss_fn, optimizer, labels, trusted_input=False):
+    """:func:`train_step`; ``labels``: ``y`` already checked as class labels for the scores, or None.
+
+    With ``trusted_input`` (``fit``, which checked its data), ``X`` goes into the model
+    unchecked; with ``labels`` and nnlib's ``softmax_cross_entropy`` the loss does not
+    check the labels again.
+    """
+    own = _nnlib_layers_only(model)
     try:
-        scores = model.forward(X)
+        scores = model._forward(X) if own and trusted_input else model.forward(X)
     except NonFiniteError as err:
         # A layer refuses NaN/inf input. With finite data that can only come from weights
         # that grew without bound during training: report it as divergence, not as bad input.
-        if not np.isfinite(X).all():
+        if not trusted_input and not np.isfinite(X).all():
             raise
         raise _diverged("activations", err, optimizer) from None
-    loss = float("nan") if not np.isfinite(scores).all() else None
+    loss = float("nan") if not all_finite(scores) else None
     if loss is None:
-        loss, dscores = loss_fn(scores, y)
+        if labels is not None and loss_fn is softmax_cross_entropy:
+            loss, dscores = _softmax_cross_entropy(scores, labels)
+        else:
+            loss, dscores = loss_fn(scores, y)
     if not np.isfinite(loss):
         raise TrainingDiverged(f"the loss became {loss} during training. {_advice(optimizer)}")
     try:
-        if _nnlib_layers_only(model):
+        if own:
             # nnlib's layers *write* their gradients in backward (never add to them), so no
             # zero_grad() first. And training reads only the parameter gradients: dX of the
             # first layer, the gradient with respect to the data, would cost as much as that
-            # layer's forward pass.
-            model.backward(dscores, need_dx=False)
+            # layer's forward pass. The gradient of nnlib's softmax cross-entropy is finite
+            # for finite scores and has their shape, so it goes in unchecked.
+            if loss_fn is softmax_cross_entropy:
+                model._backward(dscores, need_dx=False)
+            else:
+                model.backward(dscores, need_dx=False)
         else:
             model.zero_grad()
             model.backward(dscores)
-        optimizer.step(model.params, model.grads)
+        if own and _trusted_optimizer(model, optimizer):
+            optimizer._step_trusted(model.params, model.grads)
+        else:
+            optimizer.step(model.params, model.grads)
     except NonFiniteError as err:
         raise _diverged("gradients", err, optimizer) from None
     return loss
+
+
+def _class_labels_once(model, y, loss_fn):
+    """``y`` checked once as class labels for the whole of ``fit``, or None to check every batch.
+
+    Only for nnlib's ``softmax_cross_entropy`` on a model of nnlib layers whose output
+    width is known (its last ``Linear``). If the labels do not fit, None: the loss then
+    raises its usual error on the batch where it meets them.
+    """
+    if loss_fn is not softmax_cross_entropy or not _nnlib_layers_only(model):
+        return None
+    n_classes = _output_width(model)
+    if n_classes is None or n_classes < 2:
+        return None
+    try:
+        return class_labels(y, "y", len(y), n_classes)
+    except (TypeError, ValueError):
+        return None
+
+
+def _output_width(model):
+    """Number of outputs of an nnlib model: that of its last ``Linear`` (activations keep the width)."""
+    if type(model) is Linear:
+        return model.n_out
+    for layer in reversed(model.layers):
+        if type(layer) is Linear or type(layer) is Sequential:
+            return _output_width(layer)
+        if layer.params:  # PReLU: keeps the width too, but keep this simple
+            return None
+    return None
 
 
 def fit(model, X, y, optimizer, epochs=10, batch_size=32, loss_fn=softmax_cross_entropy,
@@ -169,16 +240,23 @@ def fit(model, X, y, optimizer, epochs=10, batch_size=32, loss_fn=softmax_cross_
     epochs = positive_int(epochs, "epochs")
     batch_size = positive_int(batch_size, "batch_size")
     rng = get_rng(rng)
+    # Checked once here, not again in every step: X and the validation data (above), and y
+    # as class labels when the loss is nnlib's softmax cross-entropy.
+    labels = _class_labels_once(model, y, loss_fn)
+    val_labels = None
+    if validation_data is not None and labels is not None:
+        val_labels = _class_labels_once(model, validation_data[1], loss_fn)
     history = History()
     for epoch in range(epochs):
         # Overflow is detected below and reported as TrainingDiverged with advice, so numpy's
         # own overflow warnings would only be noise in front of that message.
         with np.errstate(over="ignore", invalid="ignore"):
-            for Xb, yb in minibatches(X, y, batch_size, rng):
-                train_step(model, Xb, yb, loss_fn, optimizer)
-            loss, acc = _evaluate_trained(model, X, y, loss_fn, optimizer)
+            for idx in _batch_indices(len(X), batch_size, rng):
+                _train_step(model, X[idx], y[idx], loss_fn, optimizer,
+                            None if labels is None else labels[idx], trusted_input=True)
+            loss, acc = _evaluate_trained(model, X, y, loss_fn, optimizer, labels)
             if validation_data is not None:
-                val_loss, val_acc = _evaluate_trained(model, *validation_data, loss_fn, optimizer)
+                val_loss, val_acc = _evaluate_trained(model, *validation_data, loss_fn, optimizer, val_labels)
         if not np.isfinite(loss):
             raise TrainingDiverged(
                 f"the training loss is {loss} after epoch {epoch + 1}. {_advice(optimizer)}"
@@ -205,9 +283,24 @@ def _validation(validation_data):
     return check_samples(as_float_array(X_val, names[0]), y_val, *names)
 
 
-def _evaluate_trained(model, X, y, loss_fn, optimizer):
-    """:func:`evaluate` on finite data during training: an overflow there is divergence too."""
+def _batch_indices(n, batch_size, rng):
+    """The rows of each mini-batch of one epoch, in the order :func:`nnlib.data.minibatches` uses."""
+    order = rng.permutation(n)
+    return [order[start:start + batch_size] for start in range(0, n, batch_size)]
+
+
+def _evaluate_trained(model, X, y, loss_fn, optimizer, labels=None):
+    """:func:`evaluate` on finite data during training: an overflow there is divergence too.
+
+    ``labels``: ``y`` already checked as class labels (see :func:`_class_labels_once`).
+    """
     try:
-        return _evaluate(model, X, y, loss_fn)
+        if labels is None:
+            return _evaluate(model, X, y, loss_fn)
+        scores = model._forward(X)
+        if not all_finite(scores):
+            return float("nan"), float("nan")
+        loss, _ = _softmax_cross_entropy(scores, labels)
+        return loss, float(np.mean(scores.argmax(axis=1) == labels))
     except NonFiniteError as err:
         raise _diverged("activations", err, optimizer) from None
