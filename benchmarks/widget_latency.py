@@ -53,9 +53,9 @@ def discover(chapter):
             source = inspect.getsource(fn)
         except OSError:
             continue
-        if ".observe(" in source:
+        if ".observe(" in source or ".connect(" in source:  # Panel.connect wires observers too
             builders.append((fname, fn))
-    return name, builders, "" if builders else "no builder registers a callback"
+    return name, builders, "" if builders else "no builder registers a callback (observe or Panel.connect)"
 
 
 def _arguments(fn):

@@ -30,20 +30,24 @@ def test_widget_builds_with_its_controls(digits):
     assert labels[-1] == f"full batch ({len(digits[0])})" and "4" in labels
 
 
-def test_widget_callback_changes_the_output(digits, monkeypatch):
-    import matplotlib.pyplot as plt
+def _shown(box):
+    """(text form, PNG) of what the widget's Output shows now."""
+    (out,) = box.output.outputs
+    return out["data"]["text/plain"], out["data"]["image/png"]
 
-    drawn = []
-    monkeypatch.setattr(plt, "show", lambda *a, **k: drawn.append(plt.gcf().axes[0].get_title()))
+
+def test_widget_callback_changes_the_output(digits):
     box = ch4w.training_curve_widget(digits, epochs=2)
-    assert drawn[-1] == "batch size 32, lr 0.1"
+    text, png = _shown(box)
+    assert text.startswith("Training curves for batch size 32 and learning rate 0.1:")
     box.batch_size.value = 128
-    assert drawn[-1] == "batch size 128, lr 0.1"
+    text2, png2 = _shown(box)
+    assert text2.startswith("Training curves for batch size 128 and learning rate 0.1:") and png2 != png
     box.lr.value = 1.0
-    assert drawn[-1] == "batch size 128, lr 1"
+    assert _shown(box)[0].startswith("Training curves for batch size 128 and learning rate 1:")
     full = len(digits[0])
     box.batch_size.value = full
-    assert drawn[-1] == f"batch size full batch ({full}), lr 1"
+    assert _shown(box)[0].startswith(f"Training curves for batch size full batch ({full}) and learning rate 1:")
 
 
 def test_widget_reports_divergence_instead_of_plotting_nan(digits, monkeypatch):
@@ -53,18 +57,27 @@ def test_widget_reports_divergence_instead_of_plotting_nan(digits, monkeypatch):
     def diverge(*args, **kwargs):
         raise TrainingDiverged("the loss became nan")
 
-    printed = []
     monkeypatch.setattr(mod, "train_curve", diverge)
-    monkeypatch.setattr("builtins.print", lambda *a, **k: printed.append(" ".join(map(str, a))))
     box = ch4w.training_curve_widget(digits, epochs=1)
     assert box.lr.value == pytest.approx(0.1)
-    assert printed and printed[-1].startswith("Training diverged")
+    assert _shown(box)[0] == "Training diverged: the loss became nan"
 
 
-def test_widget_callback_is_fast_enough(digits, monkeypatch):
-    import matplotlib.pyplot as plt
+def test_widget_trains_each_setting_once(digits, monkeypatch):
+    import nnlib.widgets.ch4 as mod
 
-    monkeypatch.setattr(plt, "show", lambda *a, **k: plt.close("all"))
+    calls = []
+    real = mod.train_curve
+    monkeypatch.setattr(mod, "train_curve", lambda *a, **k: calls.append(a[1:3]) or real(*a, **k))
+    box = ch4w.training_curve_widget(digits, epochs=1)
+    first = _shown(box)
+    box.batch_size.value = 64
+    box.batch_size.value = 32  # seen before: redrawn from the cache, identical picture
+    assert calls == [(32, 0.1), (64, 0.1)]
+    assert _shown(box) == first and len(box.cache) == 2
+
+
+def test_widget_callback_is_fast_enough(digits):
     box = ch4w.training_curve_widget(digits)  # 5 epochs, the chapter's setting
     times = []
     with threadpool_limits(1):
