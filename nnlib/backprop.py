@@ -19,28 +19,34 @@ Conventions (Chapter 3 only):
 The two-layer classifier of the chapter:
 
 .. math::
-    f_1 = W_1 x + b_1,\quad g_1 = \sigma(f_1),\quad f_2 = W_2 g_1 + b_2,\quad
-    \hat y = \operatorname{softmax}(f_2),\quad L = -\sum_k y_k \log \hat y_k
+    \begin{aligned}
+    f_1 &= W_1 x + b_1, & g_1 &= \sigma(f_1), & f_2 &= W_2 g_1 + b_2,\\
+    \hat y &= \operatorname{softmax}(f_2), & L &= -\textstyle\sum_k y_k \log \hat y_k
+    \end{aligned}
 
 and its backward pass (note the sign: :math:`\hat y - y`, prediction minus target):
 
 .. math::
-    \delta_2 = \frac{\partial L}{\partial f_2} = \hat y - y,\quad
-    \frac{\partial L}{\partial W_2} = \delta_2 g_1^T,\quad
-    \frac{\partial L}{\partial b_2} = \delta_2,\quad
-    \frac{\partial L}{\partial g_1} = W_2^T \delta_2,\quad
-    \delta_1 = \frac{\partial L}{\partial g_1}\odot g_1\odot(1 - g_1),\quad
-    \frac{\partial L}{\partial W_1} = \delta_1 x^T,\quad
-    \frac{\partial L}{\partial b_1} = \delta_1
+    \begin{aligned}
+    \delta_2 &= \frac{\partial L}{\partial f_2} = \hat y - y, &
+    \frac{\partial L}{\partial W_2} &= \delta_2 g_1^T, &
+    \frac{\partial L}{\partial b_2} &= \delta_2,\\
+    \frac{\partial L}{\partial g_1} &= W_2^T \delta_2, &
+    \delta_1 &= \frac{\partial L}{\partial g_1}\odot g_1\odot(1 - g_1), & &\\
+    \frac{\partial L}{\partial W_1} &= \delta_1 x^T, &
+    \frac{\partial L}{\partial b_1} &= \delta_1 & &
+    \end{aligned}
 
 The general recursion for ``L`` layers (:func:`deep_forward`, :func:`deep_backward`)
 uses the four equations
 
 .. math::
-    \text{BP1: } \delta^L = \nabla_{a^L} L \odot g'(z^L)\quad
-    \text{BP2: } \delta^l = (W^{l+1})^T \delta^{l+1} \odot g'(z^l)\quad
-    \text{BP3: } \frac{\partial L}{\partial b^l} = \delta^l\quad
-    \text{BP4: } \frac{\partial L}{\partial W^l} = \delta^l (a^{l-1})^T
+    \begin{aligned}
+    &\text{BP1: } \delta^L = \nabla_{a^L} L \odot g'(z^L), &
+    &\text{BP2: } \delta^l = (W^{l+1})^T \delta^{l+1} \odot g'(z^l),\\
+    &\text{BP3: } \frac{\partial L}{\partial b^l} = \delta^l, &
+    &\text{BP4: } \frac{\partial L}{\partial W^l} = \delta^l (a^{l-1})^T
+    \end{aligned}
 
 With an L2 penalty :math:`J = L + \frac{\lambda}{2}\sum_l \lVert W_l\rVert_F^2` every
 weight gradient gains :math:`\lambda W_l` (biases are not penalised).

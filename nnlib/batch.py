@@ -117,9 +117,12 @@ def linear_backward(dZ, X, W):
 
     Returns ``(dX, dW, db)``:
 
-    .. math:: dW = \tfrac1B dZ^T X\ (n_\text{out}, n_\text{in}),\quad
-              db = \tfrac1B \textstyle\sum_i dZ_i\ (n_\text{out},),\quad
-              dX = dZ\,W\ (B, n_\text{in}).
+    .. math::
+        \begin{aligned}
+        dW &= \tfrac1B dZ^T X & &(n_\text{out}, n_\text{in}),\\
+        db &= \tfrac1B \textstyle\sum_i dZ_i & &(n_\text{out},),\\
+        dX &= dZ\,W & &(B, n_\text{in}).
+        \end{aligned}
 
     ``dW`` and ``db`` are gradients of the batch-mean loss; ``dX`` stays per sample
     (row ``i`` is :math:`\partial\ell_i/\partial x_i`) so it can feed the layer below.

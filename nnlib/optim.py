@@ -185,8 +185,11 @@ class AdaGrad(Optimizer):
 class Adam(Optimizer):
     r"""Adam (Kingma & Ba 2015): momentum on :math:`g` and a running mean of :math:`g^2`, bias-corrected.
 
-    .. math:: m \leftarrow \beta_1 m + (1-\beta_1) g,\quad v \leftarrow \beta_2 v + (1-\beta_2) g^2,\quad
-              \theta \leftarrow \theta - \alpha\,\frac{m/(1-\beta_1^t)}{\sqrt{v/(1-\beta_2^t)} + \epsilon}
+    .. math::
+        \begin{aligned}
+        m &\leftarrow \beta_1 m + (1-\beta_1)\, g, \qquad v \leftarrow \beta_2 v + (1-\beta_2)\, g^2,\\
+        \theta &\leftarrow \theta - \alpha\,\frac{m/(1-\beta_1^t)}{\sqrt{v/(1-\beta_2^t)} + \epsilon}
+        \end{aligned}
     """
 
     def __init__(self, lr=0.001, beta1=0.9, beta2=0.999, eps=1e-8):

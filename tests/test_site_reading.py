@@ -47,10 +47,12 @@ JS_READING = r"""async ({minScale, columns}) => {
       out.small_images.push(`${img.getAttribute('alt') || img.src.slice(0, 40)}: ` +
                             `${img.clientWidth} of ${img.naturalWidth} px`);
   }
-  // A control in a cell's output that is not part of a kernel-free animation does nothing here.
+  // A control in a cell's output that is not part of a kernel-free animation does nothing here
+  // (the copy buttons of code blocks work without a kernel).
   for (const c of document.querySelectorAll('article .cell_output input, article .cell_output select, ' +
                                             'article .cell_output button, article .jupyter-widgets')) {
-    if (!c.closest('.animation') && shown(c)) out.frozen_controls.push(c.className || c.tagName);
+    if (!c.closest('.animation') && !c.classList.contains('copybtn') && shown(c))
+      out.frozen_controls.push(c.className || c.tagName);
   }
   // Does a line of `columns` characters fit a code cell at the code font?
   const pre = document.querySelector('article div.cell_input pre');
