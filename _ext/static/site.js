@@ -55,7 +55,9 @@
   var SCROLLERS = [
     "div.math > mjx-container",
     "pre",
+    ".cell_output",
     ".cell_output > .output",
+    "figure",
     ".nboutput > .output_area",
     ".pst-scrollable-table-container",
     ".table-wrapper",
