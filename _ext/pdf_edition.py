@@ -96,7 +96,9 @@ def article(page: str, book: set[str]) -> tuple[str, str, list[str], list[str]]:
     body = soup.select_one("article.bd-article")
     if body is None:
         raise SystemExit(f"make pdf: {page} has no article (is _build/html a Jupyter Book build?)")
-    for node in body.select(".solution, a.headerlink, button.copybtn"):
+    # solutions, permalinks, copy buttons, and the theme's per-page print header (this book has one
+    # table of contents, and the page's title is its own h1)
+    for node in body.select(".solution, a.headerlink, button.copybtn, #print-main-content"):
         node.decompose()
     heading = body.find("h1")
     title = " ".join(heading.get_text(" ").split()) if heading else page
@@ -216,15 +218,29 @@ def page_texts(pdf: bytes | Path) -> list[str]:
 
 
 def chapter_pages(pdf: bytes, entries) -> dict[str, int]:
-    """The page (1-based, as printed in the footer) on which each page of the book starts."""
-    tops = [" ".join(" ".join(text.splitlines()[:3]).split()) for text in page_texts(pdf)]
+    """The page (1-based, as printed in the footer) on which each page of the book starts.
+
+    Read from the PDF's outline, which Chromium makes from the headings: each page of the
+    book is the first top-level bookmark, after the previous page's, with its title.
+    """
+    import pypdfium2
+
+    doc = pypdfium2.PdfDocument(pdf)
+    try:
+        marks = [
+            (" ".join(m.get_title().split()), m.get_dest().get_index() + 1)
+            for m in doc.get_toc(max_depth=8)
+            if m.level == 0 and m.get_dest() is not None
+        ]
+    finally:
+        doc.close()
     starts: dict[str, int] = {}
-    at = 2  # after the title page and (at least) one page of contents
+    at = 1  # the title page's heading comes first
     for _, page, title in entries:
-        want = " ".join(title.split())[:40]
-        for i in range(at, len(tops)):
-            if want and want in tops[i]:
-                starts[page] = i + 1
+        want = " ".join(title.split())
+        for i in range(at, len(marks)):
+            if marks[i][0] == want:
+                starts[page] = marks[i][1]
                 at = i + 1
                 break
     return starts
