@@ -220,29 +220,30 @@ def page_texts(pdf: bytes | Path) -> list[str]:
 def chapter_pages(pdf: bytes, entries) -> dict[str, int]:
     """The page (1-based, as printed in the footer) on which each page of the book starts.
 
-    Read from the PDF's outline, which Chromium makes from the headings: each page of the
-    book is the first top-level bookmark, after the previous page's, with its title.
+    Read from the PDF's outline, which Chromium makes from the headings: its top-level
+    bookmarks are the h1 headings in order, the title page's and then one per page of the
+    book. (Chromium repeats pieces of a heading's text in the bookmark's title, so titles
+    are only checked to contain the heading's first word.)
     """
     import pypdfium2
 
     doc = pypdfium2.PdfDocument(pdf)
     try:
         marks = [
-            (" ".join(m.get_title().split()), m.get_dest().get_index() + 1)
+            (m.get_title(), m.get_dest().get_index() + 1)
             for m in doc.get_toc(max_depth=8)
             if m.level == 0 and m.get_dest() is not None
-        ]
+        ][1:]
     finally:
         doc.close()
     starts: dict[str, int] = {}
-    at = 1  # the title page's heading comes first
-    for _, page, title in entries:
-        want = " ".join(title.split())
-        for i in range(at, len(marks)):
-            if marks[i][0] == want:
-                starts[page] = marks[i][1]
-                at = i + 1
-                break
+    if len(marks) != len(entries):
+        print(f"make pdf: {len(marks)} chapter bookmarks for {len(entries)} pages; contents left unnumbered")
+        return starts
+    for (title_in_pdf, number), (_, page, title) in zip(marks, entries, strict=True):
+        words = [w for w in title.split() if not w.rstrip(".").isdigit()]
+        if not words or words[0] in title_in_pdf:
+            starts[page] = number
     return starts
 
 

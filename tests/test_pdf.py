@@ -88,8 +88,8 @@ def test_every_page_of_the_book_in_order(pdf):
             at = found
     assert not missing, "not found in the PDF, in table-of-contents order:\n" + "\n".join(missing)
     contents = " ".join(body[1:4])
-    assert all(_flat(t)[:30] in contents for _, _, t in entries if t), "the contents list every page"
-    assert re.search(r"\d", contents), "the contents give page numbers"
+    unnumbered = [t for _, _, t in entries if not re.search(re.escape(_flat(t)[:30]) + r".*? (\d+)\b", contents)]
+    assert not unnumbered, f"the contents give no page number for: {unnumbered}"
 
 
 def test_glossary_chinese_is_text(pdf):
