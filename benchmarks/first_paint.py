@@ -110,7 +110,7 @@ def main(argv: list[str] | None = None) -> int:
         server.shutdown()
         server.server_close()
     record = {
-        "measured": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+        "measured": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         "machine": {"python": platform.python_version(), "platform": platform.platform()},
         "network": {"down_mbit_s": DOWN_MBIT, "up_mbit_s": DOWN_MBIT, "latency_ms": LATENCY_MS,
                     "compression": "none (python http.server)"},
