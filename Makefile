@@ -1,6 +1,6 @@
 # Backpropagation from Scratch: build, serve and test the course.
 #   make book   build the site and serve it on http://127.0.0.1:8000 (Ctrl-C stops it)
-#   make test   run every check: ruff, pytest, nbval on every chapter, strict build, browser
+#   make test   run every check: ruff, pytest, nbval on every chapter, strict build, browser, PDF
 # Run `make help` for the other targets.
 
 SHELL := /bin/bash
@@ -20,13 +20,14 @@ SANITIZE  := tests/nbval_sanitize.cfg
 # Matplotlib writes its cache here instead of the home directory (builds, tests, notebooks).
 export MPLCONFIGDIR := $(CURDIR)/_build/.mplconfig
 
-.PHONY: help venv node book html html-strict test lint unit nbval site-test lab notebooks \
-        student grade bench clean
+.PHONY: help venv node book html html-strict pdf test lint unit nbval site-test pdf-test lab \
+        notebooks student grade bench clean
 
 help:
 	@echo "make book       build the site and serve it on http://127.0.0.1:$(PORT) (Ctrl-C stops it)"
-	@echo "make test       ruff, pytest, nbval on every chapter, strict site build, browser test"
+	@echo "make test       ruff, pytest, nbval on every chapter, strict site build, browser test, PDF test"
 	@echo "make html       build the site into _build/html without serving it"
+	@echo "make pdf        the whole book as one PDF, _build/pdf/book.pdf (builds the site first)"
 	@echo "make lab        JupyterLab on chapters/ with live widgets"
 	@echo "make notebooks  re-execute every chapter notebook in place (after changing a chapter)"
 	@echo "make student    write the student pack (notebooks without solutions, nnlib wheel, README) to build/student"
@@ -104,6 +105,11 @@ notebooks: $(STAMP)
 	    --ExecutePreprocessor.store_widget_state=True "$$nb" || exit 1; \
 	done
 
+# The print edition: Chromium prints the built site (see _ext/pdf_edition.py).
+# Needs a CJK font for the glossary (Debian: fonts-noto-cjk; .ci/run installs it).
+pdf: html
+	$(BIN)/python _ext/pdf_edition.py
+
 # ---------------------------------------------------------------------------- checks
 
 # pytest exits with 5 when it collected no tests: that is a failure here, not a pass.
@@ -113,13 +119,13 @@ define run_pytest
 	exit $$rc
 endef
 
-test: lint unit nbval site-test
+test: lint unit nbval site-test pdf-test
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
 
 unit: $(STAMP)
-	$(call run_pytest, tests --ignore=tests/test_site.py --ignore=tests/test_site_reading.py -n 2)
+	$(call run_pytest, tests --ignore=tests/test_site.py --ignore=tests/test_site_reading.py --ignore=tests/test_pdf.py -n 2)
 
 # nbval re-runs every chapter and compares its outputs with the stored ones: here, and at the
 # same time under two emulated other machines (numpy's SIMD kernels narrowed, another OpenBLAS
@@ -159,6 +165,11 @@ nbval: $(STAMP)
 site-test: html-strict
 	$(call run_pytest, tests/test_site.py tests/test_site_reading.py)
 
+# Prints the site that site-test built and checked (no rebuild), then opens the PDF.
+pdf-test: site-test
+	$(BIN)/python _ext/pdf_edition.py
+	$(call run_pytest, tests/test_pdf.py)
+
 # ---------------------------------------------------------------------------- course admin
 
 # Student notebooks, nnlib's wheel (pip wheel), their pinned requirements and a README.
@@ -169,8 +180,9 @@ grade: $(STAMP)
 	@[ -n "$(SUBMISSIONS)" ] || { echo "usage: make grade SUBMISSIONS=<folder of returned notebooks>" >&2; exit 2; }
 	$(BIN)/python -m nnlib.grade $(SUBMISSIONS) --out grades.csv
 
-bench: $(STAMP)
+bench: html
 	$(BIN)/python benchmarks/run.py
+	$(BIN)/python benchmarks/first_paint.py
 
 clean:
 	rm -rf _build build grades.csv grades_*.csv grades_feedback
