@@ -297,6 +297,13 @@ def backward_animation(root: Value, interval: int = 1000, dpi: int = 100):
     return anim
 
 
+def _backward_alt(root: Value) -> str:
+    size = f" of {len(root.topological_order())} nodes"
+    return (f"the backward pass through a computational graph{size}, one step per frame: each frame "
+            "highlights the node whose local rule runs and the arrows its gradient flows along, "
+            "and a node used twice collects the gradient of both paths")
+
+
 def backward_animation_html(root: Value, name: str = "backward", interval: int = 1000,
                             dpi: int = 100) -> str:
     """The HTML (slider and play buttons, no kernel needed) of :func:`backward_animation`.
@@ -310,4 +317,4 @@ def backward_animation_html(root: Value, name: str = "backward", interval: int =
         raise ValueError(f"name must be a short identifier such as 'backward', got {name!r}.")
     anim = backward_animation(root, interval=interval, dpi=dpi)
     with plt.rc_context({"savefig.dpi": "figure"}):  # frames at ``dpi``, whatever the style
-        return static_animation(anim, name)
+        return static_animation(anim, name, alt=_backward_alt(root))

@@ -18,11 +18,16 @@ through :func:`style`, a context manager, so they do not change a notebook's glo
 
 from __future__ import annotations
 
+import base64
 import contextlib
+import io
+import re
+from html import escape
 
 from cycler import cycler
 
-__all__ = ["COLORS", "COLUMN_WIDTH", "DPI", "LINESTYLES", "MARKERS", "RC", "style", "subplots", "use"]
+__all__ = ["COLORS", "COLUMN_WIDTH", "DPI", "LINESTYLES", "MARKERS", "RC", "static_animation", "style",
+           "subplots", "use"]
 
 COLUMN_WIDTH = 7.0  # inches: the website's content column
 DPI = 150  # so that 10 pt text is about 14 px when the page shows the figure at ~70 %
@@ -97,3 +102,74 @@ def subplots(nrows: int = 1, ncols: int = 1, height: float | None = None, **kwar
     if height is None:
         height = 3.3 * nrows if ncols > 1 or nrows > 1 else 3.6
     return plt.subplots(nrows, ncols, figsize=(COLUMN_WIDTH, height), **kwargs)
+
+
+def static_animation(anim, name: str, alt: str | None = None, colors: int | None = 128) -> str:
+    """HTML of a matplotlib animation with its own slider and play buttons, for the website.
+
+    ``anim.to_jshtml`` is the kernel-free version of a widget. A few things are fixed so
+    the output can be stored in a notebook, served offline and read by everyone:
+
+    * its element ids are random on every run; they are replaced by ``name`` plus a
+      counter, so re-executing the notebook gives byte-identical output (nbval);
+    * it links an icon stylesheet from a public CDN; the link is dropped, because the
+      site must request nothing from other hosts (the site serves the icon font the
+      buttons use);
+    * the frame picture gets ``alt`` as its text alternative (by default the figure's
+      axes titles), and the frame slider a name;
+    * a caption for the print edition, which shows the animation as one still frame
+      at its last frame (hidden on screen by the site's stylesheet);
+    * every frame is stored with a palette of ``colors`` colours (``None``: full colour).
+      A course figure has a few inks and their anti-aliased edges, so 128 colours look
+      the same and make the page several times lighter; the result is deterministic.
+    """
+    html = anim.to_jshtml(default_mode="once")
+    if colors is not None:
+        html = _palette_frames(html, colors)
+    for i, uid in enumerate(dict.fromkeys(re.findall(r"[0-9a-f]{32}", html))):
+        html = html.replace(uid, f"{name}{i}")
+    html = re.sub(r"<link[^>]*font-awesome[^>]*>", "", html)
+    frames = len(re.findall(r"frames\[\d+\] = ", html))
+    if alt is None:
+        alt = _figure_description(anim)
+    text = escape(f"Animation, {frames} frames: {alt}" if alt else f"Animation, {frames} frames")
+    html = re.sub(r'<img id="(_anim_img[^"]*)">', rf'<img id="\1" alt="{text}">', html, count=1)
+    html = html.replace(
+        'class="anim-slider"', 'class="anim-slider" aria-label="animation frame"', 1
+    )
+    caption = (
+        f'<p class="anim-print-caption">{text}. Shown at its last frame; '
+        "the website plays it.</p>"
+    )
+    return html.replace('<div class="anim-controls">', caption + '\n  <div class="anim-controls">', 1)
+
+
+def _figure_description(anim) -> str:
+    """The titles of the animated figure's axes (and its suptitle), as one phrase."""
+    fig = getattr(anim, "_fig", None)
+    if fig is None:
+        return ""
+    titles = [fig._suptitle.get_text()] if getattr(fig, "_suptitle", None) else []
+    titles += [ax.get_title() for ax in fig.axes]
+    return "; ".join(t.strip() for t in titles if t and t.strip())
+
+
+def _palette_png(png: bytes, colors: int) -> bytes:
+    """``png`` re-encoded with a palette of ``colors`` colours (no dithering: deterministic)."""
+    from PIL import Image
+
+    image = Image.open(io.BytesIO(png)).convert("RGB").quantize(colors, dither=Image.Dither.NONE)
+    buf = io.BytesIO()
+    image.save(buf, format="png", optimize=True)
+    return buf.getvalue()
+
+
+def _palette_frames(html: str, colors: int) -> str:
+    """Every PNG frame embedded in ``to_jshtml``'s HTML, stored with :func:`_palette_png`."""
+
+    def shrink(match):
+        png = _palette_png(base64.b64decode(match.group(2).replace("\\\n", "")), colors)
+        data = base64.encodebytes(png).decode("ascii").replace("\n", "\\\n")
+        return match.group(1) + data.rstrip("\\\n") + '"'
+
+    return re.sub(r'(data:image/png;base64,)([A-Za-z0-9+/=\\\n]+)"', shrink, html)

@@ -120,12 +120,12 @@ def test_animation_frames_fill_the_column_and_keep_their_axes(digits, monkeypatc
     settings = [(64, 0.1), (None, 0.1), (None, 1.0)]
     limits, real = [], mod.static_animation
 
-    def record(anim, name):
+    def record(anim, name, **kwargs):
         fig = anim._fig
         for k in range(len(settings)):
             anim._func(k)
             limits.append([(ax.get_xlim(), ax.get_ylim(), tuple(ax.get_position().bounds)) for ax in fig.axes])
-        return real(anim, name)
+        return real(anim, name, **kwargs)
 
     monkeypatch.setattr(mod, "static_animation", record)
     html = mod.batch_size_animation(digits, settings=settings, epochs=2)

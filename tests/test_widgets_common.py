@@ -22,3 +22,21 @@ def test_static_animation_is_reproducible_and_requests_no_other_host():
     assert first == second
     assert "demo0" in first and "<img" in first
     assert "font-awesome" not in first and "://" not in first.replace("data:image", "")
+
+
+def test_static_animation_describes_its_frames_and_stores_them_with_a_palette():
+    import base64
+    import re
+
+    from PIL import Image
+
+    html = static_animation(make_anim(), "demo", alt="a dot moving to the right")
+    assert 'alt="Animation, ' in html and "a dot moving to the right" in html
+    assert 'aria-label="animation frame"' in html
+    frame = re.search(r"data:image/png;base64,([A-Za-z0-9+/=\\\n]+)", html).group(1)
+    png = base64.b64decode(frame.replace("\\", "").replace("\n", ""))
+    import io
+
+    assert Image.open(io.BytesIO(png)).mode == "P"  # palette: several times lighter
+    full = static_animation(make_anim(), "demo", alt="x", colors=None)
+    assert len(html) < len(full)

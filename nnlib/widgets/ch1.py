@@ -273,7 +273,7 @@ def optimizer_explorer(optimizer="Momentum", lr=0.01, surface="valley"):
 _ANIMATION_WIDTH = 7.0  # inches: the content column (nnlib.figures.COLUMN_WIDTH)
 
 
-def _descent_animation(obj, runs, titles, caption, n_frames, dpi, name):
+def _descent_animation(obj, runs, titles, caption, n_frames, dpi, name, alt):
     """Frames ``0..n_frames`` of 1-D descent runs, one panel per run, as kernel-free HTML.
 
     Panels go in a grid of at most two columns. Each panel's x and y limits are fixed
@@ -325,7 +325,18 @@ def _descent_animation(obj, runs, titles, caption, n_frames, dpi, name):
 
         anim = animation.FuncAnimation(fig, draw, frames=n_frames + 1, interval=500, blit=False)
         with matplotlib.rc_context({"savefig.dpi": "figure"}):  # frames at ``dpi``, not 150
-            return static_animation(anim, name)
+            return static_animation(anim, name, alt=alt)
+
+
+LR_ANIMATION_ALT = (
+    "gradient descent on a quadratic bowl with four learning rates, one panel each: too small "
+    "crawls down the slope, good lands near the minimum in a few steps, oscillating bounces from "
+    "side to side while closing in, and divergent bounces further out at every step")
+WELL_ANIMATION_ALT = (
+    "gradient descent on the double well with four settings: a small learning rate from "
+    "x0 = -0.5 ends in the deeper left valley and from x0 = 0.5 in the right one; just below the "
+    "left valley's local threshold the iterates settle at its minimum, just above it they keep "
+    "bouncing around it")
 
 
 def lr_animation_html(lrs=None, curvature=2.0, x0=-0.5, n_frames=12, dpi=100, name="ch1lr"):
@@ -349,7 +360,7 @@ def lr_animation_html(lrs=None, curvature=2.0, x0=-0.5, n_frames=12, dpi=100, na
     def caption(k):
         return rf"after {k} steps on $f(x) = \frac{{a}}{{2}}(x - 3)^2$, $a = {a:g}$: threshold $2/a = {thr:g}$"
 
-    return _descent_animation(obj, runs, titles, caption, n_frames, dpi, name)
+    return _descent_animation(obj, runs, titles, caption, n_frames, dpi, name, LR_ANIMATION_ALT)
 
 
 def double_well_animation_html(settings=None, n_frames=12, dpi=100, name="ch1well"):
@@ -372,4 +383,4 @@ def double_well_animation_html(settings=None, n_frames=12, dpi=100, name="ch1wel
     def caption(k):
         return rf"after {k} steps on the double well; deeper valley's threshold $2/f''(x^\ast) = {local:.3f}$"
 
-    return _descent_animation(obj, runs, titles, caption, n_frames, dpi, name)
+    return _descent_animation(obj, runs, titles, caption, n_frames, dpi, name, WELL_ANIMATION_ALT)

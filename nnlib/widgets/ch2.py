@@ -221,6 +221,12 @@ def _shifted(layout, dy):
     return {"nodes": layout["nodes"], **move}
 
 
+EXPLORER_ALT = (
+    "computational graphs of three expressions in x and y at several settings, each box showing "
+    "its value and gradient, with the engine's gradient checked against central differences; the "
+    "last frame shows that sigma(x) log(y) is not defined for y <= 0")
+
+
 def explorer_animation_html(settings=EXPLORER_SETTINGS, name: str = "ch2explorer",
                             interval: int = 2500, dpi: int = 100) -> str:
     """The kernel-free version of :func:`graph_explorer`: one frame per setting.
@@ -271,4 +277,4 @@ def explorer_animation_html(settings=EXPLORER_SETTINGS, name: str = "ch2explorer
     anim = animation.FuncAnimation(fig, update, frames=len(frames), interval=interval, blit=False)
     plt.close(fig)  # show the animation, not an extra still
     with plt.rc_context({"savefig.dpi": "figure"}):  # frames at ``dpi``, whatever the style
-        return static_animation(anim, name)
+        return static_animation(anim, name, alt=EXPLORER_ALT)

@@ -17,7 +17,6 @@ from __future__ import annotations
 import base64
 import contextlib
 import io
-import re
 
 import numpy as np
 
@@ -203,15 +202,9 @@ def _small_png(png, colors=64):
     """``png`` stored with a palette of ``colors`` colours: about 4x smaller, same look.
 
     A frame holds three inks (blue, red-brown, grey), black, a pale fill and their
-    anti-aliased edges, so 64 colours look the same as full colour. Deterministic, so a
-    re-run gives the same bytes.
+    anti-aliased edges, so 64 colours look the same as full colour (deterministic).
     """
-    from PIL import Image
-
-    image = Image.open(io.BytesIO(png)).convert("RGB").quantize(colors, dither=Image.Dither.NONE)
-    buf = io.BytesIO()
-    image.save(buf, format="png", optimize=True)
-    return buf.getvalue()
+    return figures._palette_png(png, colors)
 
 
 def _png(fig):
@@ -283,15 +276,9 @@ def backprop_stepper(params=None, x=None, y=None, prerender=True):
     return box
 
 
-def _shrink_frames(html):
-    """Store every PNG frame embedded in an animation's HTML with :func:`_small_png`."""
-
-    def shrink(match):
-        png = _small_png(base64.b64decode(match.group(2).replace("\\\n", "")))
-        data = base64.encodebytes(png).decode("ascii").replace("\n", "\\\n")
-        return match.group(1) + data.rstrip("\\\n") + '"'
-
-    return re.sub(r'(data:image/png;base64,)([A-Za-z0-9+/=\\\n]+)"', shrink, html)
+ANIMATION_ALT = ("the 2-3-2 network drawn as nodes and weighted edges, one step per frame: five "
+                 "forward steps fill in f, g, y-hat and the loss in blue, then five backward steps "
+                 "fill in each delta and every weight's gradient in red, for target class 0")
 
 
 def backprop_animation(params=None, x=None, y=None, dpi=FRAME_DPI, interval=1400, name="ch3steps"):
@@ -313,8 +300,7 @@ def backprop_animation(params=None, x=None, y=None, dpi=FRAME_DPI, interval=1400
         ax = fig.axes[0]
         anim = animation.FuncAnimation(fig, lambda s: draw_step(ax, frames, s), frames=len(STEPS),
                                        interval=interval)
-        html = static_animation(anim, name)
-    return _shrink_frames(html)
+        return static_animation(anim, name, alt=ANIMATION_ALT, colors=64)
 
 
 def draw_l2_graph(ax=None):

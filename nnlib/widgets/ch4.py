@@ -221,7 +221,10 @@ def batch_size_animation(data, batch_sizes=(8, 32, 128, None), lr=0.1, epochs=5,
         fig.canvas.draw()  # constrained layout places the axes once, for the first frame ...
         fig.set_layout_engine("none")  # ... and every later frame keeps that place
         anim = animation.FuncAnimation(fig, frame, frames=len(pairs), interval=1500)
-        html = static_animation(anim, "ch4_batch_sizes")
+        settings_text = ", ".join(f"batch {_label(b, n_train)} at lr {r:g}" for b, r in pairs)
+        alt = (f"loss and accuracy of a 64-{hidden}-10 network over {epochs} epochs of plain SGD, one "
+               f"frame per setting ({settings_text}), all on the same axes")
+        html = static_animation(anim, "ch4_batch_sizes", alt=alt)
     plt.close(fig)
     return html
 

@@ -287,4 +287,8 @@ def depth_explorer_animation(settings, depth=10, width=64, seed=0, dpi=100, elem
 
         anim = animation.FuncAnimation(fig, show, frames=len(frames), interval=1500, blit=False)
         with mpl.rc_context({"savefig.dpi": "figure"}):  # frames at ``dpi``, not the style's 150
-            return static_animation(anim, element_id)
+            alt = (f"a {depth}-layer network at initialisation, one frame for each combination of "
+                   "activation and weight initialisation shown; each frame shows the gradient norm of "
+                   "every layer, the spread of every hidden layer's activations and histograms of "
+                   "three hidden layers, all on the same axes")
+            return static_animation(anim, element_id, alt=alt)
