@@ -129,6 +129,13 @@ def _trusted_optimizer(model, optimizer):
                or not layer.params for layer in model.layers)
 
 
+def _step_plan(model, optimizer):
+    """``(own, trusted_update)``: whether the model is built from nnlib's layers only, and
+    whether the optimiser may use its trusted update (see :func:`_trusted_optimizer`)."""
+    own = _nnlib_layers_only(model)
+    return own, own and _trusted_optimizer(model, optimizer)
+
+
 def train_step(model, X, y, loss_fn, optimizer):
     """One forward/backward/update on a batch; returns the batch loss.
 
@@ -143,14 +150,15 @@ def train_step(model, X, y, loss_fn, optimizer):
     return _train_step(model, X, y, loss_fn, optimizer, None)
 
 
-def _train_step(model, X, y, loss_fn, optimizer, labels, trusted_input=False):
+def _train_step(model, X, y, loss_fn, optimizer, labels, trusted_input=False, plan=None):
     """:func:`train_step`; ``labels``: ``y`` already checked as class labels for the scores, or None.
 
     With ``trusted_input`` (``fit``, which checked its data), ``X`` goes into the model
     unchecked; with ``labels`` and nnlib's ``softmax_cross_entropy`` the loss does not
-    check the labels again.
+    check the labels again. ``plan``: :func:`_step_plan` of ``model`` and ``optimizer``,
+    worked out once by ``fit`` instead of at every step.
     """
-    own = _nnlib_layers_only(model)
+    own, trusted_update = _step_plan(model, optimizer) if plan is None else plan
     try:
         scores = model._forward(X) if own and trusted_input else model.forward(X)
     except NonFiniteError as err:
@@ -181,7 +189,7 @@ def _train_step(model, X, y, loss_fn, optimizer, labels, trusted_input=False):
         else:
             model.zero_grad()
             model.backward(dscores)
-        if own and _trusted_optimizer(model, optimizer):
+        if trusted_update:
             optimizer._step_trusted(model.params, model.grads)
         else:
             optimizer.step(model.params, model.grads)
@@ -250,10 +258,11 @@ def fit(model, X, y, optimizer, epochs=10, batch_size=32, loss_fn=softmax_cross_
     for epoch in range(epochs):
         # Overflow is detected below and reported as TrainingDiverged with advice, so numpy's
         # own overflow warnings would only be noise in front of that message.
+        plan = _step_plan(model, optimizer)  # per epoch: a callback may change the model
         with np.errstate(over="ignore", invalid="ignore"):
             for idx in _batch_indices(len(X), batch_size, rng):
                 _train_step(model, X[idx], y[idx], loss_fn, optimizer,
-                            None if labels is None else labels[idx], trusted_input=True)
+                            None if labels is None else labels[idx], trusted_input=True, plan=plan)
             loss, acc = _evaluate_trained(model, X, y, loss_fn, optimizer, labels)
             if validation_data is not None:
                 val_loss, val_acc = _evaluate_trained(model, *validation_data, loss_fn, optimizer, val_labels)

@@ -135,6 +135,16 @@
     });
   }
 
+  // Hidden code cells (tag hide-input): sphinx-togglebutton names the toggle "Toggle hidden
+  // content" while it shows "Show code cell source"; the visible words are the better name.
+  function nameToggles() {
+    document.querySelectorAll("details.hide > summary[aria-label]").forEach(function (summary) {
+      if (summary.textContent.trim()) {
+        summary.removeAttribute("aria-label");
+      }
+    });
+  }
+
   // ------------------------------------------------------------------ 4. wide figures
   function markWideFigures() {
     document.querySelectorAll("article img").forEach(function (img) {
@@ -165,6 +175,7 @@
 
   function start() {
     syncSwitch();
+    nameToggles();
     refresh();
     var main = document.getElementById("main-content") || document.body;
     new MutationObserver(refresh).observe(main, { subtree: true, childList: true });
