@@ -416,9 +416,10 @@ def test_each_check_cell_shows_its_message_once(tmp_path):
     assert len(texts[2]) == 1 and texts[2][0].startswith("✗ error [ch99.nope]")
     assert texts[3] == texts[2]  # shown again when asked for in a later cell
     assert len(texts[4]) == 2
+    # the stored plain text is wrapped at the book's 88 columns (the HTML form wraps by itself)
     assert texts[5] == [
         "… not attempted yet [ch1.gradient_descent] (0/2 points)\n"
-        "`f` still raises NotImplementedError. Replace that line with your code, run its cell, "
+        "`f` still raises NotImplementedError. Replace that line with your code, run its cell,\n"
         "then run this check again."
     ]
     assert all("text/html" in o["data"] for c in nb.cells for o in c.outputs if "data" in o)
@@ -434,3 +435,16 @@ def test_plain_python_prints_nothing():
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr
     assert done.stdout == ""
+
+
+def test_plain_text_display_fits_the_code_column_and_the_message_is_kept():
+    from nnlib.checks._result import _fit_column
+
+    message = "✗ incorrect [ch9.x] (0/1 points)\n" + " ".join(["word"] * 40) + "\n\nlast"
+    shown = _fit_column(message)
+    assert all(len(line) <= 88 for line in shown.splitlines())
+    assert shown.split() == message.split()  # the same words, only the line breaks differ
+    assert shown.splitlines()[0] == "✗ incorrect [ch9.x] (0/1 points)" and shown.endswith("\n\nlast")
+    long_name = "x" * 100
+    assert _fit_column(long_name) == long_name  # a word longer than the column is not cut
+

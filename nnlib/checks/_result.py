@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import html
 import sys
+import textwrap
 from dataclasses import dataclass, field
 
 #: Every status a check can report.
@@ -106,7 +107,7 @@ class CheckResult:
             return  # check() already displayed it in this cell
         from IPython.display import display
 
-        display({"text/plain": self.message, "text/html": self._repr_html_()}, raw=True)
+        display({"text/plain": _fit_column(self.message), "text/html": self._repr_html_()}, raw=True)
 
     def show(self) -> None:
         """Display the message once in a notebook cell (used by ``check``)."""
@@ -125,3 +126,15 @@ def _shell():
     """The running IPython shell, or None in plain Python (IPython is never imported here)."""
     ipython = sys.modules.get("IPython")
     return ipython.get_ipython() if ipython is not None else None
+
+
+def _fit_column(message: str, width: int = 88) -> str:
+    """``message`` with each line wrapped at ``width`` characters, for the plain-text form a
+    notebook stores beside the HTML (the code column of the book is 88 characters wide).
+
+    Only the display is wrapped: ``Result.message`` (and the grading CSV) keep the text as is.
+    """
+    return "\n".join(
+        textwrap.fill(line, width, break_long_words=False, break_on_hyphens=False) if line else line
+        for line in message.split("\n")
+    )
