@@ -32,19 +32,11 @@ from pathlib import Path
 
 import yaml
 from bs4 import BeautifulSoup
+from chromium import CHROMIUM, CHROMIUM_ARGS  # _ext/chromium.py, beside this script
 
 ROOT = Path(__file__).resolve().parent.parent
 HTML = ROOT / "_build" / "html"
 OUT = ROOT / "_build" / "pdf" / "book.pdf"
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 # A4 with these margins; the text column is 210 - 2 * 16 = 178 mm = 673 CSS px wide.
 MARGIN = {"top": "16mm", "bottom": "18mm", "left": "16mm", "right": "16mm"}
 COLUMN_PX = 673

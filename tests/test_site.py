@@ -36,17 +36,10 @@ import yaml
 ROOT = Path(__file__).resolve().parent.parent
 HTML = ROOT / "_build" / "html"
 SCREENSHOTS = ROOT / "_build" / "screenshots"
-CHROMIUM = Path("/usr/bin/chromium")
+sys.path.insert(0, str(ROOT / "_ext"))
+from chromium import CHROMIUM, CHROMIUM_ARGS  # noqa: E402 - shared with make pdf and the benchmarks
+
 SUBPATH = "/course/"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-    "--disable-quic",
-]
 WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
 
 
