@@ -1,0 +1,1539 @@
+"""A catalogue of wrong answers a learner really writes, one list per exercise.
+
+It is written from the exercises' prompts and model answers only, to measure how well
+the checks name mistakes (``measure.py`` runs it). Each :class:`Entry` holds
+
+* ``exercise``: the exercise id, e.g. ``"ch1.mse_gradient"``;
+* ``answer``: what the learner passes to ``check`` (a function, a class or a value);
+* ``description``: the mistake in a few words;
+* ``keywords``: regular expressions (case-insensitive); a diagnosis that names this
+  mistake contains at least one of them.
+
+To add an exercise, add a section below that appends entries with :func:`wrong`
+(a decorator for functions and classes) or :func:`wrong_value`. Entries of ids that are
+not registered are skipped by ``measure.py``; registered ids without entries are listed.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+
+@dataclass(frozen=True)
+class Entry:
+    exercise: str
+    answer: Any
+    description: str
+    keywords: tuple[str, ...]
+
+
+CATALOGUE: dict[str, list[Entry]] = {}
+
+# Keyword groups used by many entries (regular expressions, matched case-insensitively).
+TRANSPOSED = (r"transpos", r"rows and columns swapped", r"wrong way round")
+SIGN = (r"sign", r"minus the correct")
+TOO_LARGE_B = (r"B = \d+ times too large", r"B times too large", r"sums? over the batch",
+               r"instead of averag", r"1/B (factor )?(of the mean )?is missing", r"missing 1/B",
+               r"without the 1/B", r"forg\w* the 1/B", r"no 1/B")
+TOO_SMALL_B = (r"times too small", r"divides by B once too often", r"extra 1/B", r"second 1/B",
+               r"1/B twice", r"already carries the 1/B", r"divided by B", r"divides by B",
+               r"averages over the batch")
+IN_PLACE = (r"in place", r"in-place", r"changed (your|the|its)? ?input", r"modif", r"overwr",
+            r"changed .* argument")
+ORDER = (r"\border\b", r"swapped", r"other way round", r"wrong position", r"in the place of")
+FLOAT32 = (r"float32", r"single precision", r"rounding", r"precision")
+OVERFLOW = (r"overflow", r"nan", r"\binf\b", r"large (logits|inputs|values|numbers)", r"stabl")
+NO_RETURN = (r"return",)
+
+
+def wrong(exercise: str, description: str, *keywords: str):
+    """Decorator: catalogue the decorated function or class as a wrong answer."""
+
+    def register(answer):
+        _add(exercise, answer, description, keywords)
+        return answer
+
+    return register
+
+
+def wrong_value(exercise: str, value, description: str, *keywords: str) -> None:
+    _add(exercise, value, description, keywords)
+
+
+def _add(exercise, answer, description, keywords):
+    if not keywords:
+        raise ValueError(f"{exercise}: {description!r} needs at least one keyword")
+    CATALOGUE.setdefault(exercise, []).append(Entry(exercise, answer, description, tuple(keywords)))
+
+
+def _sigmoid(z):
+    return 1.0 / (1.0 + np.exp(-z))
+
+
+# =====================================================================================
+# Chapter 1
+# =====================================================================================
+E = "ch1.mse_gradient"
+
+
+@wrong(E, "sums over the batch instead of averaging (no 1/B)", *TOO_LARGE_B)
+def _(X, y, w, b):
+    r = X @ w + b - y
+    return X.T @ r, float(np.sum(r))
+
+
+@wrong(E, "residual the wrong way round (y - prediction)", *SIGN)
+def _(X, y, w, b):
+    r = y - (X @ w + b)
+    return X.T @ r / len(y), float(np.mean(r))
+
+
+@wrong(E, "keeps the 2 of the square although the loss has 1/2", r"twice", r"factor (of )?2",
+       r"1/2")
+def _(X, y, w, b):
+    r = X @ w + b - y
+    return 2 * X.T @ r / len(y), float(2 * np.mean(r))
+
+
+@wrong(E, "divides by the number of features n instead of B", r"features", r"shape\[1\]",
+       r"\bn\b instead of B", r"number of (columns|weights)", r"columns of X")
+def _(X, y, w, b):
+    r = X @ w + b - y
+    n = X.shape[1]
+    return X.T @ r / n, float(np.sum(r) / n)
+
+
+@wrong(E, "leaves the bias out of the residual", r"bias", r"\bb\b (is )?(left out|missing)",
+       r"without b")
+def _(X, y, w, b):
+    r = X @ w - y
+    return X.T @ r / len(y), float(np.mean(r))
+
+
+@wrong(E, "averages dw over the wrong axis (one entry per sample)", r"axis",
+       r"over the (samples|features)")
+def _(X, y, w, b):
+    r = X @ w + b - y
+    return (X * r[:, None]).mean(axis=1), float(np.mean(r))
+
+
+@wrong(E, "db is the residual vector, not its mean", r"single number", r"\bmean\b",
+       r"average", r"reduce", r"not (summed|averaged)")
+def _(X, y, w, b):
+    r = X @ w + b - y
+    return X.T @ r / len(y), r / len(y)
+
+
+@wrong(E, "returns (db, dw) instead of (dw, db)", *ORDER)
+def _(X, y, w, b):
+    r = X @ w + b - y
+    return float(np.mean(r)), X.T @ r / len(y)
+
+
+@wrong(E, "forgets to subtract the target y", r"target", r"residual", r"\by\b (is )?missing",
+       r"prediction instead")
+def _(X, y, w, b):
+    r = X @ w + b
+    return X.T @ r / len(y), float(np.mean(r))
+
+
+E = "ch1.gradient_descent"
+
+
+@wrong(E, "off by one: n_steps - 1 steps", r"off by one", r"one (step|row|point) (too few|short)",
+       r"n_steps \+ 1", r"too few", r"one step")
+def _(grad_f, x0, alpha, n_steps):
+    x = np.array(x0, dtype=float)
+    path = [x]
+    for _ in range(n_steps - 1):
+        x = x - alpha * grad_f(x)
+        path.append(x)
+    return np.array(path)
+
+
+@wrong(E, "leaves the starting point x0 out of the path", r"x0", r"start", r"first row",
+       r"first point")
+def _(grad_f, x0, alpha, n_steps):
+    x = np.array(x0, dtype=float)
+    path = []
+    for _ in range(n_steps):
+        x = x - alpha * grad_f(x)
+        path.append(x)
+    return np.array(path)
+
+
+@wrong(E, "steps uphill (x + alpha grad)", *SIGN, r"uphill", r"ascent")
+def _(grad_f, x0, alpha, n_steps):
+    x = np.array(x0, dtype=float)
+    path = [x]
+    for _ in range(n_steps):
+        x = x + alpha * grad_f(x)
+        path.append(x)
+    return np.array(path)
+
+
+@wrong(E, "updates x in place, so every stored row is the same array",
+       r"same array", r"in place", r"alias", r"cop(y|ies)", r"every row", r"all rows")
+def _(grad_f, x0, alpha, n_steps):
+    x = np.array(x0, dtype=float)
+    path = [x]
+    for _ in range(n_steps):
+        x -= alpha * grad_f(x)
+        path.append(x)
+    return np.array(path)
+
+
+@wrong(E, "changes the caller's x0 in place", *IN_PLACE, r"x0")
+def _(grad_f, x0, alpha, n_steps):
+    x = x0
+    path = [x.copy()]
+    for _ in range(n_steps):
+        x -= alpha * grad_f(x)
+        path.append(x.copy())
+    return np.array(path)
+
+
+@wrong(E, "returns only the final point", r"only the (last|final)", r"final point",
+       r"every point", r"all (the )?points", r"whole path")
+def _(grad_f, x0, alpha, n_steps):
+    x = np.array(x0, dtype=float)
+    for _ in range(n_steps):
+        x = x - alpha * grad_f(x)
+    return x
+
+
+@wrong(E, "forgets the learning rate", r"alpha", r"learning rate", r"step size")
+def _(grad_f, x0, alpha, n_steps):
+    x = np.array(x0, dtype=float)
+    path = [x]
+    for _ in range(n_steps):
+        x = x - grad_f(x)
+        path.append(x)
+    return np.array(path)
+
+
+@wrong(E, "evaluates the gradient at x0 every step (stale point)", r"x0", r"current point",
+       r"stale", r"same gradient", r"starting point", r"never moves")
+def _(grad_f, x0, alpha, n_steps):
+    x = np.array(x0, dtype=float)
+    path = [x]
+    for _ in range(n_steps):
+        x = x - alpha * grad_f(np.array(x0, dtype=float))
+        path.append(x)
+    return np.array(path)
+
+
+E = "ch1.stable_lr"
+wrong_value(E, 0.5, "uses the 4 of 4x^2 as f'' (forgets the 2 of the derivative)",
+            r"second derivative", r"f''", r"curvature", r"\b8\b", r"derivative of 4x")
+wrong_value(E, 0.125, "gives 1/f'', the fastest rate, not the largest stable one",
+            r"1/f''", r"fastest", r"optimal", r"one step", r"best", r"largest stable",
+            r"half")
+wrong_value(E, 4.0, "inverts the bound: f''/2", r"invert", r"reciprocal", r"upside",
+            r"f''/2", r"2/f''")
+wrong_value(E, -0.25, "a negative learning rate", *SIGN, r"positive", r"negative")
+wrong_value(E, "0.25", "the answer as a string", r"string", r"not a number")
+wrong_value(E, (0, 0.25), "the whole range as a tuple", r"tuple", r"upper end",
+            r"(one|single) number", r"range")
+wrong_value(E, True, "the comparison alpha < 0.25 instead of the number", r"bool",
+            r"true/false")
+
+
+E = "ch1.minibatch_indices"
+
+
+@wrong(E, "never shuffles: batches in the order 0..N-1", r"random", r"shuffl", r"permut",
+       r"in order", r"sorted", r"same order")
+def _(N, batch_size, rng):
+    order = np.arange(N)
+    return [order[s : s + batch_size] for s in range(0, N, batch_size)]
+
+
+@wrong(E, "samples with replacement (integers)", r"replacement", r"more than once",
+       r"exactly once", r"duplicat", r"twice", r"repeat")
+def _(N, batch_size, rng):
+    order = rng.integers(0, N, size=N)
+    return [order[s : s + batch_size] for s in range(0, N, batch_size)]
+
+
+@wrong(E, "drops the last, partial batch", r"last", r"remainder", r"left ?over", r"drop",
+       r"what is left")
+def _(N, batch_size, rng):
+    order = rng.permutation(N)
+    return [order[s : s + batch_size] for s in range(0, N - batch_size + 1, batch_size)]
+
+
+@wrong(E, "uses numpy's global generator instead of rng", r"\brng\b", r"generator",
+       r"np\.random", r"global", r"seed")
+def _(N, batch_size, rng):
+    order = np.random.permutation(N)
+    return [order[s : s + batch_size] for s in range(0, N, batch_size)]
+
+
+@wrong(E, "a fresh default_rng(0) each call: the same order every epoch", r"\brng\b",
+       r"generator", r"same order", r"fresh", r"seed", r"every epoch")
+def _(N, batch_size, rng):
+    order = np.random.default_rng(0).permutation(N)
+    return [order[s : s + batch_size] for s in range(0, N, batch_size)]
+
+
+@wrong(E, "splits into N // batch_size nearly equal parts", r"batch[ _]size",
+       r"sizes?\b", r"equal")
+def _(N, batch_size, rng):
+    order = rng.permutation(N)
+    return list(np.array_split(order, max(1, N // batch_size)))
+
+
+@wrong(E, "off by one in the slice: batch_size - 1 indices per batch", r"off by one",
+       r"one short", r"batch_size - 1", r"batch[ _]size", r"missing", r"exactly once",
+       r"only \d+ of the \d+ samples")
+def _(N, batch_size, rng):
+    order = rng.permutation(N)
+    return [order[s : s + batch_size - 1] for s in range(0, N, batch_size)]
+
+
+@wrong(E, "returns the permutation itself, not a list of batches", r"\blist\b", r"batches",
+       r"split")
+def _(N, batch_size, rng):
+    return rng.permutation(N)
+
+
+E = "ch1.momentum_step"
+
+
+@wrong(E, "updates v in place (changes the caller's array)", *IN_PLACE)
+def _(x, v, g, lr, beta):
+    v *= beta
+    v += g
+    return x - lr * v, v
+
+
+@wrong(E, "moves x with the old velocity, then updates v", r"old v", r"v_new", r"before",
+       r"previous velocity", r"stale", r"\border\b")
+def _(x, v, g, lr, beta):
+    x_new = x - lr * v
+    return x_new, beta * v + g
+
+
+@wrong(E, "returns (v_new, x_new)", *ORDER)
+def _(x, v, g, lr, beta):
+    v_new = beta * v + g
+    return v_new, x - lr * v_new
+
+
+@wrong(E, "puts beta on the gradient instead of the velocity", r"beta", r"decay",
+       r"momentum (rate|coefficient)")
+def _(x, v, g, lr, beta):
+    v_new = v + beta * g
+    return x - lr * v_new, v_new
+
+
+@wrong(E, "exponential-average form beta v + (1 - beta) g", r"1 ?- ?beta", r"average",
+       r"damp", r"exponential")
+def _(x, v, g, lr, beta):
+    v_new = beta * v + (1 - beta) * g
+    return x - lr * v_new, v_new
+
+
+@wrong(E, "adds the step: x + lr v_new", *SIGN, r"uphill", r"ascent")
+def _(x, v, g, lr, beta):
+    v_new = beta * v + g
+    return x + lr * v_new, v_new
+
+
+@wrong(E, "puts the learning rate into the velocity (another convention)",
+       r"learning rate", r"\blr\b", r"velocity")
+def _(x, v, g, lr, beta):
+    v_new = beta * v + lr * g
+    return x - v_new, v_new
+
+
+@wrong(E, "returns only x_new", r"expected 2 results", r"return them together", r"both",
+       r"two results")
+def _(x, v, g, lr, beta):
+    return x - lr * (beta * v + g)
+
+
+# =====================================================================================
+# Chapter 2
+# =====================================================================================
+E = "ch2.chain_rule"
+
+
+@wrong(E, "f'(g'(x)): the outer derivative at the inner derivative", r"f'\(g'",
+       r"g'\(x\)\)", r"at the inner derivative", r"wrong point", r"evaluated at")
+def _(x):
+    return 1 / (2 * x)
+
+
+@wrong(E, "forgets the inner derivative g'(x) = 2x", r"inner derivative", r"g'\(x\)",
+       r"\b2x\b", r"chain rule", r"missing factor")
+def _(x):
+    return 1 / (1 + x**2)
+
+
+@wrong(E, "outer derivative at x instead of g(x)", r"f'\(x\)", r"instead of g\(x\)",
+       r"at x\b", r"inner value", r"evaluated at")
+def _(x):
+    return (1 / x) * (2 * x)
+
+
+@wrong(E, "adds the two derivatives instead of multiplying", r"add", r"multipl",
+       r"product", r"\bsum\b")
+def _(x):
+    return 1 / (1 + x**2) + 2 * x
+
+
+@wrong(E, "returns y itself, not its derivative", r"function value", r"y itself",
+       r"not the derivative", r"value of y")
+def _(x):
+    return math.log(1 + x**2)
+
+
+@wrong(E, "wrong sign", *SIGN)
+def _(x):
+    return -2 * x / (1 + x**2)
+
+
+@wrong(E, "derivative of x^2 taken as x", r"half", r"factor (of )?2", r"\b2x\b",
+       r"derivative of x\^?2")
+def _(x):
+    return x / (1 + x**2)
+
+
+@wrong(E, "a one-sided finite difference instead of the chain rule", r"finite difference",
+       r"numerical", r"approximat", r"one-sided")
+def _(x):
+    h = 1e-4
+    return (math.log(1 + (x + h) ** 2) - math.log(1 + x**2)) / h
+
+
+E = "ch2.two_paths"
+_PATH_U = (r"one path", r"only (one|the)", r"path through v", r"via v", r"the v path",
+           r"second path", r"both paths", r"two paths", r"missing path")
+
+
+@wrong(E, "only the path through u", *_PATH_U)
+def _(x):
+    return math.exp(-x) * 2 * x
+
+
+@wrong(E, "only the path through v", *_PATH_U, r"path through u", r"via u")
+def _(x):
+    return -(x**2) * math.exp(-x)
+
+
+@wrong(E, "multiplies the two paths instead of adding", r"multipl", r"product", r"add",
+       r"paths add")
+def _(x):
+    u, v = x**2, math.exp(-x)
+    return (v * 2 * x) * (u * -v)
+
+
+@wrong(E, "dv/dx = +exp(-x) (sign of the inner derivative)", *SIGN, r"dv/dx",
+       r"derivative of v", r"exp\(-x\)", r"e\^\{?-x")
+def _(x):
+    u, v = x**2, math.exp(-x)
+    return v * 2 * x + u * v
+
+
+@wrong(E, "multiplies the local derivatives du/dx dv/dx (no product rule)",
+       r"product rule", r"local derivatives", r"dy/du", r"partial")
+def _(x):
+    return 2 * x * -math.exp(-x)
+
+
+@wrong(E, "swaps the partials: dy/du = u and dy/dv = v", r"swapped", r"dy/du", r"dy/dv",
+       r"partial")
+def _(x):
+    u, v = x**2, math.exp(-x)
+    return u * 2 * x + v * -v
+
+
+@wrong(E, "returns y itself", r"function value", r"y itself", r"not the derivative",
+       r"value of y")
+def _(x):
+    return x**2 * math.exp(-x)
+
+
+@wrong(E, "a one-sided finite difference", r"finite difference", r"numerical",
+       r"approximat", r"one-sided")
+def _(x):
+    h = 1e-4
+    return ((x + h) ** 2 * math.exp(-(x + h)) - x**2 * math.exp(-x)) / h
+
+
+E = "ch2.sin_op"
+
+
+def _sin_class(backward_factory, *, children=True, op="sin", set_backward=True, ret="value"):
+    """A SinValue class whose sin() follows the learner's pattern with one slip."""
+    from nnlib.engine import Value
+
+    class SinValue(Value):
+        def sin(self):
+            kids = (self,) if children else ()
+            out = SinValue(math.sin(self.data), children=kids, op=op)
+            fn = backward_factory(self, out)
+            if set_backward:
+                out._backward = fn
+            return out.data if ret == "data" else out
+
+    return SinValue
+
+
+def _eq_instead_of_add(self, out):
+    def _backward():
+        self.grad = math.cos(self.data) * out.grad
+
+    return _backward
+
+
+def _no_upstream(self, out):
+    def _backward():
+        self.grad += math.cos(self.data)
+
+    return _backward
+
+
+def _at_output(self, out):
+    def _backward():
+        self.grad += math.cos(out.data) * out.grad
+
+    return _backward
+
+
+def _sin_not_cos(self, out):
+    def _backward():
+        self.grad += math.sin(self.data) * out.grad
+
+    return _backward
+
+
+def _minus_cos(self, out):
+    def _backward():
+        self.grad += -math.cos(self.data) * out.grad
+
+    return _backward
+
+
+def _stale_upstream(self, out):
+    upstream = out.grad  # read when the node is made: still 0
+
+    def _backward():
+        self.grad += math.cos(self.data) * upstream
+
+    return _backward
+
+
+def _correct(self, out):
+    def _backward():
+        self.grad += math.cos(self.data) * out.grad
+
+    return _backward
+
+
+wrong_value(E, _sin_class(_eq_instead_of_add), "`=` instead of `+=` in _backward",
+            r"\+=", r"overwrit", r"accumulat", r"instead of add", r"two places",
+            r"replac")
+wrong_value(E, _sin_class(_no_upstream), "forgets to multiply by out.grad",
+            r"upstream", r"out\.grad", r"chain rule", r"local derivative only")
+wrong_value(E, _sin_class(_at_output), "derivative at the output: cos(out.data)",
+            r"output", r"out\.data", r"at the input", r"instead of the input")
+wrong_value(E, _sin_class(_sin_not_cos), "sin where its derivative cos belongs",
+            r"\bcos", r"derivative of sin", r"itself", r"derivative belongs")
+wrong_value(E, _sin_class(_minus_cos), "local derivative -cos (the sign of cos')",
+            *SIGN)
+wrong_value(E, _sin_class(_correct, children=False), "does not record the input (children)",
+            r"children", r"graph", r"record", r"never reached", r"topolog")
+wrong_value(E, _sin_class(_correct, set_backward=False), "defines _backward but never sets it",
+            r"_backward", r"never (set|assigned|called)", r"not (set|assigned)")
+wrong_value(E, _sin_class(_correct, ret="data"), "returns out.data, a float, not the node",
+            r"\bValue\b", r"float", r"a number", r"node")
+wrong_value(E, _sin_class(_stale_upstream), "reads out.grad when the node is created",
+            r"upstream", r"out\.grad", r"stale", r"too early", r"zero")
+
+
+E = "ch2.grad_by_hand"
+
+
+def _parts(a, b, c):
+    z = a * b - c
+    s = 1 / (1 + math.exp(-z))
+    return z, s, s * (1 - s)
+
+
+@wrong(E, "df_da misses the direct path sigma(ab - c)", r"direct", r"two paths", r"path",
+       r"product rule")
+def _(a, b, c):
+    z, s, ds = _parts(a, b, c)
+    return a * ds * b, a * ds * a, -a * ds
+
+
+@wrong(E, "sigma where sigma' belongs", r"σ'", r"sigma ?'", r"σ′", r"derivative of the sigmoid",
+       r"itself", r"derivative .{0,40}belongs")
+def _(a, b, c):
+    z, s, ds = _parts(a, b, c)
+    return s + a * s * b, a * s * a, -a * s
+
+
+@wrong(E, "df_dc with the wrong sign", *SIGN)
+def _(a, b, c):
+    z, s, ds = _parts(a, b, c)
+    return s + a * ds * b, a * ds * a, a * ds
+
+
+@wrong(E, "returns (df_db, df_da, df_dc)", *ORDER)
+def _(a, b, c):
+    z, s, ds = _parts(a, b, c)
+    return a * ds * a, s + a * ds * b, -a * ds
+
+
+@wrong(E, "dz/db taken as b instead of a", r"dz/db", r"∂z/∂b", r"with respect to b",
+       r"b instead of a", r"wrong factor", r"inner derivative")
+def _(a, b, c):
+    z, s, ds = _parts(a, b, c)
+    return s + a * ds * b, a * ds * b, -a * ds
+
+
+@wrong(E, "sigma evaluated at ab, forgetting -c", r"- ?c\b", r"− ?c\b", r"forgot c",
+       r"pre-activation", r"argument of the sigmoid", r"\bz\b")
+def _(a, b, c):
+    s = 1 / (1 + math.exp(-(a * b)))
+    ds = s * (1 - s)
+    s_true = 1 / (1 + math.exp(-(a * b - c)))
+    return s_true + a * ds * b, a * ds * a, -a * ds
+
+
+@wrong(E, "drops the outer factor a in df_db and df_dc", r"outer", r"factor a",
+       r"missing a\b", r"multipl(y|ied) by a")
+def _(a, b, c):
+    z, s, ds = _parts(a, b, c)
+    return s + a * ds * b, ds * a, -ds
+
+
+@wrong(E, "returns only df_da", r"expected 3 results", r"three", r"return them together")
+def _(a, b, c):
+    z, s, ds = _parts(a, b, c)
+    return s + a * ds * b
+
+
+# =====================================================================================
+# Chapter 3
+# =====================================================================================
+E = "ch3.sigmoid_prime"
+_ACT_ITSELF = (r"itself", r"derivative .{0,40}belongs", r"(σ|sigma)\(z\) instead",
+               r"sigmoid instead")
+
+
+@wrong(E, "returns sigma(z) itself", *_ACT_ITSELF)
+def _(z):
+    return _sigmoid(z)
+
+
+@wrong(E, "z (1 - z): the formula applied to z, as if z were the output",
+       r"output", r"(σ|sigma)\(z\) first", r"sigmoid first", r"z itself",
+       r"apply (σ|sigma|the sigmoid)", r"activation value", r"instead of the input",
+       r"z ?\(1 ?- ?z\)")
+def _(z):
+    return z * (1 - z)
+
+
+@wrong(E, "sigma (1 + sigma): sign slip", r"1 \+ σ", r"1 \+ sigma", *SIGN)
+def _(z):
+    s = _sigmoid(z)
+    return s * (1 + s)
+
+
+@wrong(E, "exp(-z) / (1 + exp(-z)): the square is missing (this is 1 - sigma)", r"squar",
+       r"factor .{0,20}missing", r"1 - (σ|sigma)\(z\)")
+def _(z):
+    return np.exp(-z) / (1 + np.exp(-z))
+
+
+@wrong(E, "exp(z) / (1 + exp(z))^2: right formula, overflows for large z", *OVERFLOW)
+def _(z):
+    e = np.exp(z)
+    return e / (1 + e) ** 2
+
+
+@wrong(E, "the tanh derivative 1 - tanh^2", r"tanh")
+def _(z):
+    return 1 - np.tanh(z) ** 2
+
+
+@wrong(E, "changes z in place", *IN_PLACE)
+def _(z):
+    np.negative(z, out=z)
+    s = 1 / (1 + np.exp(z))
+    return s * (1 - s)
+
+
+@wrong(E, "flattens the result (a 1-D loop)", r"right numbers in the wrong shape",
+       r"flatten", r"ravel", r"1-d", r"reshape")
+def _(z):
+    return np.array([_sigmoid(v) * (1 - _sigmoid(v)) for v in np.ravel(z)])
+
+
+E = "ch3.softmax_ce_grad"
+
+
+def _softmax_col(f):
+    e = np.exp(f - f.max())
+    return e / e.sum()
+
+
+@wrong(E, "y - y_hat (the sign)", *SIGN)
+def _(f, y):
+    return y - _softmax_col(f)
+
+
+@wrong(E, "returns the softmax, forgetting to subtract y", r"target", r"subtract",
+       r"softmax itself", r"minus (the )?y", r"\by\b")
+def _(f, y):
+    return _softmax_col(f)
+
+
+@wrong(E, "no max subtraction (overflows for large logits)", *OVERFLOW, r"max")
+def _(f, y):
+    e = np.exp(f)
+    return e / e.sum() - y
+
+
+@wrong(E, "normalises along axis 1 of the column (every entry 1)", r"axis", r"normali",
+       r"sum to 1", r"sums to")
+def _(f, y):
+    e = np.exp(f - f.max())
+    return e / e.sum(axis=1, keepdims=True) - y
+
+
+@wrong(E, "shifts only the numerator by the max", r"numerator", r"denominator", r"shift",
+       r"\bmax\b", r"sum to 1", r"normali")
+def _(f, y):
+    return np.exp(f - f.max()) / np.exp(f).sum() - y
+
+
+@wrong(E, "sigmoid instead of softmax", r"sigmoid", r"sum to 1", r"normali")
+def _(f, y):
+    return 1 / (1 + np.exp(-f)) - y
+
+
+@wrong(E, "returns a 1-D array instead of a column", r"column", r"right numbers in the wrong shape",
+       r"1-d", r"ravel", r"\(K, 1\)")
+def _(f, y):
+    return (_softmax_col(f) - y).ravel()
+
+
+@wrong(E, "divides by the number of classes K", r"number of classes", r"1/K", r"by K\b",
+       r"divid")
+def _(f, y):
+    return (_softmax_col(f) - y) / len(f)
+
+
+E = "ch3.linear_backward"
+
+
+@wrong(E, "dW = x delta^T (transposed)", *TRANSPOSED)
+def _(W, b, x, delta):
+    return x @ delta.T, delta.copy(), W.T @ delta
+
+
+@wrong(E, "dx = W delta (no transpose; shapes fit only for square W)", *TRANSPOSED,
+       r"W\.T", r"W\^T", r"W\^⊤")
+def _(W, b, x, delta):
+    return delta @ x.T, delta.copy(), W @ delta
+
+
+@wrong(E, "db = b (the bias itself)", r"the bias itself", r"b itself", r"value of b",
+       r"parameter instead")
+def _(W, b, x, delta):
+    return delta @ x.T, b.copy(), W.T @ delta
+
+
+@wrong(E, "db = sum of delta (a single number)", r"\bsum", r"single number")
+def _(W, b, x, delta):
+    return delta @ x.T, float(delta.sum()), W.T @ delta
+
+
+@wrong(E, "returns (dW, dx, db)", *ORDER)
+def _(W, b, x, delta):
+    return delta @ x.T, W.T @ delta, delta.copy()
+
+
+@wrong(E, "dx = delta^T W, a row instead of a column", *TRANSPOSED, r"\brow\b", r"column")
+def _(W, b, x, delta):
+    return delta @ x.T, delta.copy(), delta.T @ W
+
+
+@wrong(E, "db = ones: the local derivative without delta", r"upstream", r"delta",
+       r"chain rule", r"local derivative only")
+def _(W, b, x, delta):
+    return delta @ x.T, np.ones_like(b), W.T @ delta
+
+
+@wrong(E, "forgets to return dx", r"expected 3 results", r"three", r"return them together")
+def _(W, b, x, delta):
+    return delta @ x.T, delta.copy()
+
+
+E = "ch3.error_recursion"
+_SP_MISSING = (r"σ'", r"sigma ?'", r"σ′", r"sigmoid_prime", r"derivative of the (activation|sigmoid)",
+               r"activation'?s? derivative")
+
+
+@wrong(E, "multiplies by sigma(z) where sigma'(z) belongs", *_ACT_ITSELF)
+def _(W_next, delta_next, z):
+    return (W_next.T @ delta_next) * _sigmoid(z)
+
+
+@wrong(E, "forgets the factor sigma'(z)", *_SP_MISSING)
+def _(W_next, delta_next, z):
+    return W_next.T @ delta_next
+
+
+@wrong(E, "W_next delta_next without the transpose (square layers only)", *TRANSPOSED,
+       r"W\.T", r"W\^T", r"W\^⊤")
+def _(W_next, delta_next, z):
+    s = _sigmoid(z)
+    return (W_next @ delta_next) * s * (1 - s)
+
+
+@wrong(E, "sigma' formula applied to z, as if z were the activation", r"output",
+       r"activation value", r"instead of the input", r"z itself", r"z ?\(1 ?- ?z\)")
+def _(W_next, delta_next, z):
+    return (W_next.T @ delta_next) * z * (1 - z)
+
+
+@wrong(E, "a matrix product with sigma'(z)^T instead of the element-wise product",
+       r"element-wise", r"elementwise", r"hadamard", r"⊙", r"entry by entry",
+       r"matrix product")
+def _(W_next, delta_next, z):
+    s = _sigmoid(z)
+    return (W_next.T @ delta_next) @ (s * (1 - s)).T
+
+
+@wrong(E, "wrong sign", *SIGN)
+def _(W_next, delta_next, z):
+    s = _sigmoid(z)
+    return -(W_next.T @ delta_next) * s * (1 - s)
+
+
+@wrong(E, "the tanh derivative instead of the sigmoid's", r"tanh")
+def _(W_next, delta_next, z):
+    return (W_next.T @ delta_next) * (1 - np.tanh(z) ** 2)
+
+
+
+
+E = "ch3.l2_weight_grad"
+
+
+@wrong(E, "forgets the penalty term lam W", r"penalty", r"regulari", r"weight decay",
+       r"λ", r"\blam(bda)?\b")
+def _(delta, a_prev, W, lam):
+    return delta @ a_prev.T
+
+
+@wrong(E, "2 lam W: the 1/2 of the penalty not cancelled", r"twice", r"factor (of )?2",
+       r"1/2", r"2 ?(λ|lam)")
+def _(delta, a_prev, W, lam):
+    return delta @ a_prev.T + 2 * lam * W
+
+
+@wrong(E, "lam/2 W", r"half", r"factor (of )?2", r"(λ|lam|lambda) ?/ ?2")
+def _(delta, a_prev, W, lam):
+    return delta @ a_prev.T + lam / 2 * W
+
+
+@wrong(E, "a_prev delta^T + lam W^T (transposed)", *TRANSPOSED)
+def _(delta, a_prev, W, lam):
+    return a_prev @ delta.T + lam * W.T
+
+
+@wrong(E, "subtracts the penalty gradient", *SIGN, r"subtracts")
+def _(delta, a_prev, W, lam):
+    return delta @ a_prev.T - lam * W
+
+
+@wrong(E, "adds lam times the sum of W (a number) instead of lam W", r"sum of",
+       r"single number", r"\bnorm\b", r"scalar", r"every entry")
+def _(delta, a_prev, W, lam):
+    return delta @ a_prev.T + lam * np.sum(W)
+
+
+@wrong(E, "lam W^2: the penalty, not its derivative", r"squar", r"W\^2", r"W\*\*2",
+       r"derivative of the penalty", r"penalty itself")
+def _(delta, a_prev, W, lam):
+    return delta @ a_prev.T + lam * W**2
+
+
+@wrong(E, "scales W in place", *IN_PLACE)
+def _(delta, a_prev, W, lam):
+    W *= lam
+    return delta @ a_prev.T + W
+
+
+E = "ch3.central_difference"
+
+
+@wrong(E, "a forward difference (f(theta + h) - f(theta)) / h", r"forward", r"one-sided",
+       r"central")
+def _(f, theta, h):
+    grad = np.zeros_like(theta, dtype=float)
+    f0 = f(theta)
+    for i in np.ndindex(theta.shape):
+        old = theta[i]
+        theta[i] = old + h
+        grad[i] = (f(theta) - f0) / h
+        theta[i] = old
+    return grad
+
+
+@wrong(E, "divides by h instead of 2h", r"2h", r"2 ?\* ?h", r"twice", r"factor (of )?2")
+def _(f, theta, h):
+    grad = np.zeros_like(theta, dtype=float)
+    for i in np.ndindex(theta.shape):
+        old = theta[i]
+        theta[i] = old + h
+        fp = f(theta)
+        theta[i] = old - h
+        fm = f(theta)
+        theta[i] = old
+        grad[i] = (fp - fm) / h
+    return grad
+
+
+@wrong(E, "leaves theta perturbed (never restores it)", r"restor", r"original values",
+       r"put (it )?back", r"changed", r"modif", r"in place")
+def _(f, theta, h):
+    grad = np.zeros_like(theta, dtype=float)
+    for i in np.ndindex(theta.shape):
+        old = theta[i]
+        theta[i] = old + h
+        fp = f(theta)
+        theta[i] = old - h
+        fm = f(theta)
+        grad[i] = (fp - fm) / (2 * h)
+    return grad
+
+
+@wrong(E, "ignores h (hard-codes 1e-5)", r"ignor", r"step size", r"`h`", r"the step",
+       r"\bh\b")
+def _(f, theta, h):
+    step = 1e-5
+    grad = np.zeros_like(theta, dtype=float)
+    for i in np.ndindex(theta.shape):
+        old = theta[i]
+        theta[i] = old + step
+        fp = f(theta)
+        theta[i] = old - step
+        fm = f(theta)
+        theta[i] = old
+        grad[i] = (fp - fm) / (2 * step)
+    return grad
+
+
+@wrong(E, "perturbs every entry at once", r"at once", r"one entry at a time", r"each entry",
+       r"every entry", r"directional", r"same value")
+def _(f, theta, h):
+    d = (f(theta + h) - f(theta - h)) / (2 * h)
+    return np.full(theta.shape, d)
+
+
+@wrong(E, "loops over range(len(theta)): rows, not entries, of a 2-D theta", r"\brows?\b",
+       r"2-d", r"1-d", r"any shape", r"ndindex", r"every entry", r"each entry")
+def _(f, theta, h):
+    grad = np.zeros_like(theta, dtype=float)
+    for i in range(len(theta)):
+        old = theta[i].copy()
+        theta[i] = old + h
+        fp = f(theta)
+        theta[i] = old - h
+        fm = f(theta)
+        theta[i] = old
+        grad[i] = (fp - fm) / (2 * h)
+    return grad
+
+
+@wrong(E, "the minus side at theta, not theta - h (restores between the two)",
+       r"θ ?[-−] ?h", r"theta ?- ?h", r"minus side", r"old ?- ?h", r"one-sided", r"half")
+def _(f, theta, h):
+    grad = np.zeros_like(theta, dtype=float)
+    for i in np.ndindex(theta.shape):
+        old = theta[i]
+        theta[i] = old + h
+        fp = f(theta)
+        theta[i] = old
+        fm = f(theta)
+        grad[i] = (fp - fm) / (2 * h)
+    return grad
+
+
+@wrong(E, "works on a float32 copy of theta", *FLOAT32)
+def _(f, theta, h):
+    th = theta.astype(np.float32)
+    grad = np.zeros_like(theta, dtype=float)
+    for i in np.ndindex(theta.shape):
+        old = th[i]
+        th[i] = old + h
+        fp = f(th)
+        th[i] = old - h
+        fm = f(th)
+        th[i] = old
+        grad[i] = (fp - fm) / (2 * h)
+    return grad
+
+
+# =====================================================================================
+# Chapter 4
+# =====================================================================================
+E = "ch4.linear_backward"
+
+
+def _ch4_scale() -> float | None:
+    """How the registered reference scales dW: 1/B if dZ comes without the 1/B of the mean
+    (per-sample errors), 1 if dZ already carries it. None if the exercise is missing."""
+    try:
+        from nnlib.checks import registry
+
+        ref = registry()[E].reference
+        rng = np.random.default_rng(0)
+        dZ, X, W = rng.normal(size=(3, 2)), rng.normal(size=(3, 4)), rng.normal(size=(2, 4))
+        dW = np.asarray(ref(dZ, X, W)[1])
+    except Exception:
+        return None
+    return 1.0 if np.allclose(dW, dZ.T @ X) else 1.0 / 3
+
+
+_PER_SAMPLE = _ch4_scale() not in (None, 1.0)  # True: dZ rows are per-sample, dW = dZ^T X / B
+
+
+def _s(X):
+    return 1.0 / X.shape[0] if _PER_SAMPLE else 1.0
+
+
+@wrong(E, "dW = X^T dZ (transposed)", *TRANSPOSED)
+def _(dZ, X, W):
+    return dZ @ W, X.T @ dZ * _s(X), dZ.sum(axis=0) * _s(X)
+
+
+@wrong(E, "db = dZ: the bias gradient not summed over the batch", r"\bsum", r"over the batch",
+       r"over the samples", r"axis 0", r"per sample", r"every sample")
+def _(dZ, X, W):
+    return dZ @ W, dZ.T @ X * _s(X), dZ * _s(X)
+
+
+@wrong(E, "db reduced over axis 1", r"axis", r"over the (outputs|units)")
+def _(dZ, X, W):
+    return dZ @ W, dZ.T @ X * _s(X), dZ.sum(axis=1) * _s(X)
+
+
+@wrong(E, "dX = dZ W^T (no transpose needed; square layers only)", *TRANSPOSED, r"W\.T",
+       r"W\^T", r"W\^⊤")
+def _(dZ, X, W):
+    return dZ @ W.T, dZ.T @ X * _s(X), dZ.sum(axis=0) * _s(X)
+
+
+if _PER_SAMPLE:
+
+    @wrong(E, "dW without the 1/B of the mean", *TOO_LARGE_B)
+    def _(dZ, X, W):
+        return dZ @ W, dZ.T @ X, dZ.mean(axis=0)
+
+    @wrong(E, "db summed, not averaged", *TOO_LARGE_B)
+    def _(dZ, X, W):
+        return dZ @ W, dZ.T @ X / X.shape[0], dZ.sum(axis=0)
+
+else:
+
+    @wrong(E, "dW with a second 1/B", *TOO_SMALL_B)
+    def _(dZ, X, W):
+        return dZ @ W, dZ.T @ X / X.shape[0], dZ.sum(axis=0)
+
+    @wrong(E, "db averaged, a second 1/B", *TOO_SMALL_B)
+    def _(dZ, X, W):
+        return dZ @ W, dZ.T @ X, dZ.mean(axis=0)
+
+
+@wrong(E, "dX divided by B", *TOO_SMALL_B, r"per.sample")
+def _(dZ, X, W):
+    return dZ @ W / X.shape[0], dZ.T @ X * _s(X), dZ.sum(axis=0) * _s(X)
+
+
+@wrong(E, "returns (dW, dX, db)", *ORDER)
+def _(dZ, X, W):
+    return dZ.T @ X * _s(X), dZ @ W, dZ.sum(axis=0) * _s(X)
+
+
+@wrong(E, "dX summed over the samples (one row)", r"summed over", r"per.sample",
+       r"one row per sample", r"every sample", r"over the batch")
+def _(dZ, X, W):
+    return (dZ @ W).sum(axis=0), dZ.T @ X * _s(X), dZ.sum(axis=0) * _s(X)
+
+
+E = "ch4.softmax_ce_grad"
+
+
+def _row_softmax(Z):
+    E_ = np.exp(Z - Z.max(axis=1, keepdims=True))
+    return E_ / E_.sum(axis=1, keepdims=True)
+
+
+def _onehot(y, K):
+    Y = np.zeros((len(y), K))
+    Y[np.arange(len(y)), y] = 1.0
+    return Y
+
+
+@wrong(E, "forgets the 1/B", *TOO_LARGE_B)
+def _(Z, y):
+    return _row_softmax(Z) - _onehot(y, Z.shape[1])
+
+
+@wrong(E, "divides by B twice", *TOO_SMALL_B)
+def _(Z, y):
+    B = Z.shape[0]
+    return (_row_softmax(Z) - _onehot(y, Z.shape[1])) / B / B
+
+
+@wrong(E, "no max subtraction: overflows for logits in the hundreds", *OVERFLOW, r"\bmax\b")
+def _(Z, y):
+    E_ = np.exp(Z)
+    return (E_ / E_.sum(axis=1, keepdims=True) - _onehot(y, Z.shape[1])) / Z.shape[0]
+
+
+@wrong(E, "softmax down the columns (axis 0)", r"axis", r"column", r"each row", r"rows")
+def _(Z, y):
+    E_ = np.exp(Z - Z.max(axis=0, keepdims=True))
+    return (E_ / E_.sum(axis=0, keepdims=True) - _onehot(y, Z.shape[1])) / Z.shape[0]
+
+
+@wrong(E, "subtracts one global max (underflows when rows differ a lot)", *OVERFLOW,
+       r"each row", r"per row", r"underflow", r"\bmax\b")
+def _(Z, y):
+    E_ = np.exp(Z - Z.max())
+    return (E_ / E_.sum(axis=1, keepdims=True) - _onehot(y, Z.shape[1])) / Z.shape[0]
+
+
+@wrong(E, "Y_hat[:, y] -= 1: subtracts from whole columns", r"one-hot", r"label",
+       r"target", r"each row", r"every row", r"index")
+def _(Z, y):
+    P = _row_softmax(Z)
+    P[:, y] -= 1.0
+    return P / Z.shape[0]
+
+
+@wrong(E, "(y - y_hat) / B", *SIGN)
+def _(Z, y):
+    return (_onehot(y, Z.shape[1]) - _row_softmax(Z)) / Z.shape[0]
+
+
+@wrong(E, "shifts and exponentiates Z in place", *IN_PLACE)
+def _(Z, y):
+    Z -= Z.max(axis=1, keepdims=True)
+    np.exp(Z, out=Z)
+    Z /= Z.sum(axis=1, keepdims=True)
+    Z[np.arange(len(y)), y] -= 1.0
+    return Z / Z.shape[0]
+
+
+@wrong(E, "subtracts 1 at the predicted class, not the label", r"label", r"target",
+       r"argmax", r"predicted class", r"prediction")
+def _(Z, y):
+    P = _row_softmax(Z)
+    P[np.arange(len(y)), P.argmax(axis=1)] -= 1.0
+    return P / Z.shape[0]
+
+
+E = "ch4.train_step"
+
+
+def _sce(scores, y):
+    from nnlib.losses import softmax_cross_entropy
+
+    return softmax_cross_entropy(scores, y)
+
+
+@wrong(E, "rebinds the dict entries (the layers' arrays do not change)", r"in place",
+       r"rebind", r"layers?'? ?(own )?arrays", r"did not change", r"unchanged", r"\bdict",
+       r"the layers")
+def _(model, X, y, lr):
+    loss, d = _sce(model.forward(X), y)
+    model.zero_grad()
+    model.backward(d)
+    for n in model.params:
+        model.params[n] = model.params[n] - lr * model.grads[n]
+    return loss
+
+
+@wrong(E, "p += lr * grad (uphill)", *SIGN, r"uphill", r"ascent", r"increase")
+def _(model, X, y, lr):
+    loss, d = _sce(model.forward(X), y)
+    model.zero_grad()
+    model.backward(d)
+    for n, p in model.params.items():
+        p += lr * model.grads[n]
+    return loss
+
+
+@wrong(E, "forgets the update loop", r"update", r"unchanged", r"did not change", r"never")
+def _(model, X, y, lr):
+    loss, d = _sce(model.forward(X), y)
+    model.zero_grad()
+    model.backward(d)
+    return loss
+
+
+@wrong(E, "updates before backward: the previous batch's gradients", r"stale",
+       r"previous batch", r"before (calling )?(model\.)?backward", r"old gradients", r"\border\b")
+def _(model, X, y, lr):
+    loss, d = _sce(model.forward(X), y)
+    for n, p in model.params.items():
+        p -= lr * model.grads[n]
+    model.zero_grad()
+    model.backward(d)
+    return loss
+
+
+@wrong(E, "forgets to return the loss", *NO_RETURN)
+def _(model, X, y, lr):
+    loss, d = _sce(model.forward(X), y)
+    model.zero_grad()
+    model.backward(d)
+    for n, p in model.params.items():
+        p -= lr * model.grads[n]
+
+
+@wrong(E, "returns the loss recomputed after the update", r"after the update",
+       r"before the update", r"updated (model|parameters)", r"new parameters", r"this batch")
+def _(model, X, y, lr):
+    loss, d = _sce(model.forward(X), y)
+    model.zero_grad()
+    model.backward(d)
+    for n, p in model.params.items():
+        p -= lr * model.grads[n]
+    return _sce(model.forward(X), y)[0]
+
+
+@wrong(E, "forgets the learning rate", r"learning rate", r"\blr\b")
+def _(model, X, y, lr):
+    loss, d = _sce(model.forward(X), y)
+    model.zero_grad()
+    model.backward(d)
+    for n, p in model.params.items():
+        p -= model.grads[n]
+    return loss
+
+
+@wrong(E, "divides the gradients by B again", *TOO_SMALL_B)
+def _(model, X, y, lr):
+    loss, d = _sce(model.forward(X), y)
+    model.zero_grad()
+    model.backward(d)
+    for n, p in model.params.items():
+        p -= lr * model.grads[n] / len(X)
+    return loss
+
+
+@wrong(E, "backward of the scores instead of the loss gradient", r"scores",
+       r"logits", r"gradient of the loss", r"dscores", r"softmax_cross_entropy")
+def _(model, X, y, lr):
+    scores = model.forward(X)
+    loss, _d = _sce(scores, y)
+    model.zero_grad()
+    model.backward(scores)
+    for n, p in model.params.items():
+        p -= lr * model.grads[n]
+    return loss
+
+
+E = "ch4.cache_bytes"
+
+
+@wrong(E, "hard-codes 8 bytes per number (ignores itemsize)", r"itemsize", r"float32",
+       r"bytes per (number|entry|element)")
+def _(sizes, B, itemsize=8):
+    return 8 * B * (sum(sizes[:-1]) + 2 * sum(sizes[1:-1]))
+
+
+@wrong(E, "counts an activation after the logits too", r"output", r"logits", r"last layer")
+def _(sizes, B, itemsize=8):
+    return itemsize * B * (sum(sizes[:-1]) + 2 * sum(sizes[1:]))
+
+
+@wrong(E, "an activation layer keeps one array, not z and a", r"z and a", r"both z",
+       r"two arrays", r"twice", r"only one")
+def _(sizes, B, itemsize=8):
+    return itemsize * B * (sum(sizes[:-1]) + sum(sizes[1:-1]))
+
+
+@wrong(E, "forgets the batch size B", r"batch size", r"per sample", r"\bB rows",
+       r"times B", r"one sample")
+def _(sizes, B, itemsize=8):
+    return itemsize * (sum(sizes[:-1]) + 2 * sum(sizes[1:-1]))
+
+
+@wrong(E, "a Linear keeps its output instead of its input", r"\binputs?\b", r"n_in",
+       r"outputs? instead")
+def _(sizes, B, itemsize=8):
+    return itemsize * B * (sum(sizes[1:]) + 2 * sum(sizes[1:-1]))
+
+
+@wrong(E, "counts numbers, not bytes", r"\bbytes\b", r"itemsize", r"elements",
+       r"numbers instead")
+def _(sizes, B, itemsize=8):
+    return B * (sum(sizes[:-1]) + 2 * sum(sizes[1:-1]))
+
+
+@wrong(E, "returns kilobytes", r"1024", r"kilobyte", r"\bKiB\b", r"\bKB\b")
+def _(sizes, B, itemsize=8):
+    return itemsize * B * (sum(sizes[:-1]) + 2 * sum(sizes[1:-1])) / 1024
+
+
+@wrong(E, "counts only the Linear layers' inputs, not the activations", r"activation")
+def _(sizes, B, itemsize=8):
+    return itemsize * B * sum(sizes[:-1])
+
+
+# =====================================================================================
+# Chapter 5
+# =====================================================================================
+E = "ch5.init_std"
+
+
+@wrong(E, "returns the variance, not its square root", r"variance", r"square root",
+       r"sqrt", r"√")
+def _(n_in, n_out, scheme):
+    return 2 / (n_in + n_out) if scheme == "xavier" else 2 / n_in
+
+
+@wrong(E, "the tutorial's 6/(n_in + n_out) used as a normal variance", r"uniform", r"\b6\b",
+       r"limit", r"three times", r"3 times")
+def _(n_in, n_out, scheme):
+    return np.sqrt(6 / (n_in + n_out)) if scheme == "xavier" else np.sqrt(2 / n_in)
+
+
+@wrong(E, "He with n_out (fan-out) instead of n_in", r"n_out", r"fan.out", r"n_in",
+       r"fan.in")
+def _(n_in, n_out, scheme):
+    return np.sqrt(2 / (n_in + n_out)) if scheme == "xavier" else np.sqrt(2 / n_out)
+
+
+@wrong(E, "Xavier as 1/n_in (LeCun)", r"lecun", r"1/n_in", r"n_in \+ n_out", r"n_out",
+       r"fan.in only", r"both")
+def _(n_in, n_out, scheme):
+    return np.sqrt(1 / n_in) if scheme == "xavier" else np.sqrt(2 / n_in)
+
+
+@wrong(E, "Xavier without the 2: 1/(n_in + n_out)", r"√2", r"sqrt\(2\)", r"factor (of )?2",
+       r"the 2\b", r"numerator")
+def _(n_in, n_out, scheme):
+    return np.sqrt(1 / (n_in + n_out)) if scheme == "xavier" else np.sqrt(2 / n_in)
+
+
+@wrong(E, "the two schemes swapped", r"swapped", r"the other", r"he'?s? (formula|scheme)",
+       r"xavier'?s? (formula|scheme)", r"mixed up")
+def _(n_in, n_out, scheme):
+    return np.sqrt(2 / n_in) if scheme == "xavier" else np.sqrt(2 / (n_in + n_out))
+
+
+@wrong(E, "He without the 2 (the ReLU factor)", r"√2", r"sqrt\(2\)", r"factor (of )?2",
+       r"relu", r"2/n_in", r"half")
+def _(n_in, n_out, scheme):
+    return np.sqrt(2 / (n_in + n_out)) if scheme == "xavier" else np.sqrt(1 / n_in)
+
+
+@wrong(E, "compares with 'Xavier' (capital X): every call gets He", r"scheme", r"xavier",
+       r"spelling", r"lower.case", r"swapped")
+def _(n_in, n_out, scheme):
+    return np.sqrt(2 / (n_in + n_out)) if scheme == "Xavier" else np.sqrt(2 / n_in)
+
+
+E = "ch5.sigmoid_chain_bound"
+
+
+@wrong(E, "(1/4)^k: ignores the weights", r"w_max", r"weights?")
+def _(k, w_max):
+    return 0.25**k
+
+
+@wrong(E, "(w_max/4)^(k-1): one factor too few", r"one factor", r"k factors", r"off by one",
+       r"k ?- ?1", r"too few")
+def _(k, w_max):
+    return (w_max / 4) ** (k - 1)
+
+
+@wrong(E, "caps the bound at 1", r"w_max > 4", r"larger than 1", r"exceed", r"\bcap",
+       r"clip", r"\bmin\b", r"above 1", r"greater than 1")
+def _(k, w_max):
+    return min(1.0, (w_max / 4) ** k)
+
+
+@wrong(E, "w_max^k / 4: the 1/4 once, not per layer", r"every layer", r"each layer",
+       r"each factor", r"per layer", r"\(1/4\)\^k", r"1/4")
+def _(k, w_max):
+    return w_max**k / 4
+
+
+@wrong(E, "(w_max/2)^k: sigma' at most 1/2", r"1/4", r"(σ|sigma)'?\(0\)",
+       r"maximum of (σ'|sigma')", r"largest (slope|factor)")
+def _(k, w_max):
+    return (w_max / 2) ** k
+
+
+@wrong(E, "k w_max / 4: adds the factors instead of multiplying", r"product", r"multipl",
+       r"\bsum", r"add")
+def _(k, w_max):
+    return k * w_max / 4
+
+
+@wrong(E, "w_max / 4 ** k: precedence slip", r"precedence", r"parenthes", r"w_max\^k",
+       r"power", r"appears once", r"every layer")
+def _(k, w_max):
+    return w_max / 4**k
+
+
+E = "ch5.linear_backward"
+
+
+@wrong(E, "the planted bug left in: dW divided by B", *TOO_SMALL_B)
+def _(dZ, X, W):
+    return dZ @ W, dZ.T @ X / X.shape[0], dZ.sum(axis=0)
+
+
+@wrong(E, "db averaged (a second 1/B)", *TOO_SMALL_B)
+def _(dZ, X, W):
+    return dZ @ W, dZ.T @ X, dZ.mean(axis=0)
+
+
+@wrong(E, "dX divided by B", *TOO_SMALL_B)
+def _(dZ, X, W):
+    return dZ @ W / X.shape[0], dZ.T @ X, dZ.sum(axis=0)
+
+
+@wrong(E, "dW = X^T dZ (transposed)", *TRANSPOSED)
+def _(dZ, X, W):
+    return dZ @ W, X.T @ dZ, dZ.sum(axis=0)
+
+
+@wrong(E, "dX = dZ W^T (square layers only)", *TRANSPOSED, r"W\.T", r"W\^T", r"W\^⊤")
+def _(dZ, X, W):
+    return dZ @ W.T, dZ.T @ X, dZ.sum(axis=0)
+
+
+@wrong(E, "db summed over axis 1", r"axis", r"over the (outputs|units)")
+def _(dZ, X, W):
+    return dZ @ W, dZ.T @ X, dZ.sum(axis=1)
+
+
+@wrong(E, "returns (dW, dX, db)", *ORDER)
+def _(dZ, X, W):
+    return dZ.T @ X, dZ @ W, dZ.sum(axis=0)
+
+
+@wrong(E, "db = dZ, not summed over the batch", r"\bsum", r"over the batch",
+       r"over the samples", r"axis 0", r"per sample", r"every sample")
+def _(dZ, X, W):
+    return dZ @ W, dZ.T @ X, dZ.copy()
+
+
+E = "ch5.leaky_relu_backward"
+
+
+@wrong(E, "the slope on the positive side", r"positive side", r"swapped", r"slope on",
+       r"the wrong side", r"other side")
+def _(dout, z, slope):
+    return dout * np.where(z > 0, slope, 1.0)
+
+
+@wrong(E, "forgets to multiply by dout", r"upstream", r"dout", r"chain rule",
+       r"local derivative only")
+def _(dout, z, slope):
+    return np.where(z > 0, 1.0, slope)
+
+
+@wrong(E, "the ReLU backward: 0 on the negative side", r"slope", r"negative side", r"zero",
+       r"\brelu\b")
+def _(dout, z, slope):
+    return dout * (z > 0)
+
+
+@wrong(E, "multiplies by the activation instead of its derivative", *_ACT_ITSELF,
+       r"activation")
+def _(dout, z, slope):
+    return dout * np.where(z > 0, z, slope * z)
+
+
+@wrong(E, "scales dout in place", *IN_PLACE)
+def _(dout, z, slope):
+    dout[z <= 0] *= slope
+    return dout
+
+
+@wrong(E, "the mask from dout instead of z", r"mask", r"sign of z", r"dout instead",
+       r"wrong variable", r"pre-activation", r"\bz\b")
+def _(dout, z, slope):
+    return np.where(dout > 0, dout, slope * dout)
+
+
+@wrong(E, "an element loop that works for 1-D only", r"any shape", r"1-d", r"2-d",
+       r"truth value", r"element.wise")
+def _(dout, z, slope):
+    out = np.empty_like(dout)
+    for i in range(len(z)):
+        out[i] = dout[i] if z[i] > 0 else slope * dout[i]
+    return out
+
+
+E = "ch5.count_dead"
+
+
+@wrong(E, "counts zero entries, not dead units", r"entries", r"pairs", r"every zero",
+       r"zero entries", r"units?, not")
+def _(A):
+    return int((A == 0).sum())
+
+
+@wrong(E, "tests the rows (samples) instead of the columns", r"axis", r"\brows?\b",
+       r"samples", r"columns?")
+def _(A):
+    return int(np.all(A == 0, axis=1).sum())
+
+
+@wrong(E, "counts the live units", r"\blive\b", r"alive", r"active", r"opposite",
+       r"complement")
+def _(A):
+    return int(np.any(A > 0, axis=0).sum())
+
+
+@wrong(E, "any instead of all: zero for some sample", r"\bany\b", r"every sample",
+       r"some samples?", r"at least one", r"\ball\b")
+def _(A):
+    return int(np.any(A == 0, axis=0).sum())
+
+
+@wrong(E, "a threshold: mean output below 1e-2 counts as dead", r"threshold", r"exactly 0",
+       r"near zero", r"small", r"== ?0")
+def _(A):
+    return int((A.mean(axis=0) < 1e-2).sum())
+
+
+@wrong(E, "returns the fraction of dead units", r"fraction", r"proportion", r"divid",
+       r"a count", r"number of")
+def _(A):
+    return float(np.mean(np.all(A == 0, axis=0)))
+
+
+@wrong(E, "returns the boolean mask, not the count", r"bool", r"mask", r"count")
+def _(A):
+    return np.all(A == 0, axis=0)
+
+
+@wrong(E, "tests A < 0 (ReLU outputs are never negative)", r"negative", r"< ?0",
+       r"below zero")
+def _(A):
+    return int(np.all(A < 0, axis=0).sum())

@@ -1,0 +1,266 @@
+"""How well do the exercise checks name a learner's mistake?
+
+Runs ``nnlib.checks.check(id, answer)`` on every wrong answer of ``catalogue.py`` and
+sorts each outcome into one of four classes:
+
+ACCEPTED    the check passed a wrong answer;
+NAMED       the diagnosis names this mistake (it contains one of the entry's keywords);
+MISLEADING  the diagnosis names a specific mistake, but not this one (it uses one of the
+            framework's specific phrases, or no generic one: those are marked for review);
+GENERIC     a generic message (wrong values, wrong shape, a number that is off, an
+            exception from the learner's code).
+
+Keywords are looked for in the diagnosis only: the test label ("Test 2 of 5 (X: (6, 3),
+...)"), a "Hint:" line (the same for every mistake), the text of an exception raised by
+the learner's code, and the generic "(rounding, or float32?)" are removed first.
+
+Usage, from the project root::
+
+    .venv/bin/python benchmarks/diagnoses/measure.py            # table, totals, lists
+    .venv/bin/python benchmarks/diagnoses/measure.py --all      # also every entry's message
+    .venv/bin/python benchmarks/diagnoses/measure.py --strict   # exit 1 if the goal is missed
+    .venv/bin/python benchmarks/diagnoses/measure.py --only ch3 --json out.json
+
+The goal: 0 accepted, 0 misleading, at least 75 % named. Without ``--strict`` the exit
+status is 0 whatever the numbers: this is a measurement, not a test.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import io
+import json
+import os
+import re
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent.parent
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(HERE))
+
+GOAL_NAMED = 0.75
+CLASSES = ("ACCEPTED", "MISLEADING", "NAMED", "GENERIC")
+
+#: Generic messages: they say that something is wrong, and where, but name no mistake.
+GENERIC = tuple(
+    re.compile(p, re.IGNORECASE)
+    for p in (
+        r"has wrong values",
+        r"is wrong: it is (close|within|more than)",
+        r"off by a constant factor",
+        r"has the wrong shape: expected",
+        r"contains \d+ (NaN|inf)",
+        r"your code raised",
+        r"your code called sys\.exit",
+        r"Stopped after [\d.]+ s",
+        r"could not be read as an array",
+        r"expected \d+ results",
+        r"is (a string|a bool|bytes|a dict|a function)\b.*not a number",
+        r"holds (bools|complex)",
+        r"still raises NotImplementedError",
+        r"still (returns )?the placeholder",
+        r"The check itself failed",
+    )
+)
+
+#: Phrases with which the framework names a specific mistake. A diagnosis that uses one
+#: but none of the entry's keywords names another mistake than the one made.
+SPECIFIC = tuple(
+    re.compile(p, re.IGNORECASE)
+    for p in (
+        r"wrong sign",
+        r"times too (large|small)",
+        r"1/B",
+        r"transposed",
+        r"sums over",
+        r"instead of averaging",
+        r"\bbias\b",
+        r"wrong axis",
+        r"itself where",
+        r"derivative belongs",
+        r"local derivative only",
+        r"twice the correct",
+        r"half the correct",
+        r"factor of 2",
+        r"in place",
+        r"right numbers in the wrong shape",
+        r"never called",
+        r"stale",
+        r"one factor too",
+        r"is what you get when",
+    )
+)
+
+#: Removed before keywords are looked for (they appear whatever the mistake).
+_NOISE = (
+    re.compile(r"\(rounding, or float32\?\)", re.IGNORECASE),
+    re.compile(r"your code raised .*$", re.IGNORECASE | re.MULTILINE),
+)
+_LABEL = re.compile(r"test \d+ of \d+ \(", re.IGNORECASE)
+
+
+@dataclass
+class Outcome:
+    exercise: str
+    description: str
+    status: str
+    klass: str
+    review: bool
+    message: str
+    diagnosis: str
+
+
+def strip_labels(text: str) -> str:
+    """``text`` without "Test 2 of 5 (X: (6, 3), lr=0.1)" labels (balanced parentheses)."""
+    out, i = [], 0
+    while True:
+        m = _LABEL.search(text, i)
+        if m is None:
+            out.append(text[i:])
+            return "".join(out)
+        out.append(text[i : m.start()])
+        depth, j = 1, m.end()
+        while j < len(text) and depth:
+            depth += {"(": 1, ")": -1}.get(text[j], 0)
+            j += 1
+        i = j
+
+
+def diagnosis_of(detail: str) -> str:
+    """The part of a check's detail that is about this answer."""
+    text = detail.split("\nHint:", 1)[0]
+    text = strip_labels(text)
+    for noise in _NOISE:
+        text = noise.sub("", text)
+    return text.strip()
+
+
+def classify(passed: bool, detail: str, keywords) -> tuple[str, bool, str]:
+    """(class, needs review, diagnosis text)."""
+    diag = diagnosis_of(detail)
+    if passed:
+        return "ACCEPTED", False, diag
+    if any(re.search(k, diag, re.IGNORECASE) for k in keywords):
+        return "NAMED", False, diag
+    said = strip_labels(detail.split("\nHint:", 1)[0])  # the generic markers, noise kept
+    if any(p.search(said) for p in GENERIC):
+        return "GENERIC", False, diag
+    if any(p.search(diag) for p in SPECIFIC):
+        return "MISLEADING", False, diag
+    return "MISLEADING", True, diag  # specific-looking, but no known phrase: read it
+
+
+def run(only: str | None = None):
+    os.environ.pop("NNLIB_GRADE_LOG", None)  # a measurement writes no grading log
+    import catalogue
+
+    from nnlib.checks import check, registry
+
+    ids = list(registry())
+    if only:
+        ids = [i for i in ids if i == only or i.split(".", 1)[0] == only]
+    outcomes: list[Outcome] = []
+    for exercise_id in ids:
+        for entry in catalogue.CATALOGUE.get(exercise_id, []):
+            sink = io.StringIO()
+            with contextlib.redirect_stdout(sink), contextlib.redirect_stderr(sink):
+                result = check(exercise_id, entry.answer)
+            klass, review, diag = classify(result.passed, result.detail, entry.keywords)
+            outcomes.append(
+                Outcome(exercise_id, entry.description, result.status, klass, review,
+                        result.detail, diag)
+            )
+    registered = set(registry())
+    uncatalogued = [i for i in ids if not catalogue.CATALOGUE.get(i)]
+    skipped = sorted(i for i in catalogue.CATALOGUE if i not in registered)
+    return outcomes, uncatalogued, skipped
+
+
+def _counts(rows):
+    return {k: sum(r.klass == k for r in rows) for k in CLASSES}
+
+
+def _pct(n, total):
+    return f"{100 * n / total:5.1f} %" if total else "    - "
+
+
+def report(outcomes, uncatalogued, skipped, show_all=False, out=sys.stdout) -> dict:
+    w = out.write
+    ids = list(dict.fromkeys(o.exercise for o in outcomes))
+    w(f"{'exercise':26} {'entries':>7} {'accepted':>8} {'misleading':>10} "
+      f"{'named':>5} {'generic':>7}  named %\n")
+    for exercise_id in ids:
+        rows = [o for o in outcomes if o.exercise == exercise_id]
+        c = _counts(rows)
+        w(f"{exercise_id:26} {len(rows):7d} {c['ACCEPTED']:8d} {c['MISLEADING']:10d} "
+          f"{c['NAMED']:5d} {c['GENERIC']:7d}  {_pct(c['NAMED'], len(rows))}\n")
+    total = len(outcomes)
+    c = _counts(outcomes)
+    w("-" * 80 + "\n")
+    w(f"{'total':26} {total:7d} {c['ACCEPTED']:8d} {c['MISLEADING']:10d} {c['NAMED']:5d} "
+      f"{c['GENERIC']:7d}  {_pct(c['NAMED'], total)}\n")
+    w(f"\n{len(ids)} exercises, {total} wrong answers: "
+      + ", ".join(f"{k.lower()} {c[k]} ({_pct(c[k], total).strip()})" for k in CLASSES)
+      + "\n")
+    review = [o for o in outcomes if o.review]
+    if review:
+        w(f"({len(review)} of the misleading ones use no known phrase: read them, below.)\n")
+    goal = c["ACCEPTED"] == 0 and c["MISLEADING"] == 0 and total and c["NAMED"] / total >= GOAL_NAMED
+    w(f"Goal (0 accepted, 0 misleading, >= {GOAL_NAMED:.0%} named): "
+      f"{'met' if goal else 'not met'}\n")
+    if uncatalogued:
+        w(f"\nRegistered but not catalogued ({len(uncatalogued)}): {', '.join(uncatalogued)}\n")
+    if skipped:
+        w(f"Catalogued but not registered, skipped ({len(skipped)}): {', '.join(skipped)}\n")
+    for klass in ("ACCEPTED", "MISLEADING"):
+        rows = [o for o in outcomes if o.klass == klass]
+        if rows:
+            w(f"\n{klass} ({len(rows)}):\n")
+            for o in rows:
+                _entry(w, o)
+    if show_all:
+        for klass in ("NAMED", "GENERIC"):
+            rows = [o for o in outcomes if o.klass == klass]
+            w(f"\n{klass} ({len(rows)}):\n")
+            for o in rows:
+                _entry(w, o)
+    return {
+        "entries": total,
+        "exercises": len(ids),
+        **{k.lower(): c[k] for k in CLASSES},
+        "named_fraction": c["NAMED"] / total if total else 0.0,
+        "goal_met": bool(goal),
+        "uncatalogued": uncatalogued,
+        "skipped": skipped,
+    }
+
+
+def _entry(w, o: Outcome):
+    flag = "  [review]" if o.review else ""
+    w(f"- {o.exercise}: {o.description}{flag}\n")
+    for line in (o.message or f"({o.status})").splitlines():
+        w(f"      {line}\n")
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--strict", action="store_true",
+                        help="exit 1 unless 0 accepted, 0 misleading and >= 75%% named")
+    parser.add_argument("--all", action="store_true", help="also print every named and generic entry")
+    parser.add_argument("--only", help="one exercise id or chapter prefix (e.g. ch3)")
+    parser.add_argument("--json", help="write the totals and every outcome to this file")
+    args = parser.parse_args(argv)
+    outcomes, uncatalogued, skipped = run(args.only)
+    summary = report(outcomes, uncatalogued, skipped, show_all=args.all)
+    if args.json:
+        data = {"summary": summary, "outcomes": [o.__dict__ for o in outcomes]}
+        Path(args.json).write_text(json.dumps(data, indent=1, ensure_ascii=False) + "\n")
+    return 0 if (summary["goal_met"] or not args.strict) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
