@@ -7,7 +7,10 @@ the checks name mistakes (``measure.py`` runs it). Each :class:`Entry` holds
 * ``answer``: what the learner passes to ``check`` (a function, a class or a value);
 * ``description``: the mistake in a few words;
 * ``keywords``: regular expressions (case-insensitive); a diagnosis that names this
-  mistake contains at least one of them.
+  mistake contains at least one of them;
+* ``witness`` (optional): a function of the answer that runs it on an input where the
+  mistake shows and returns a sentence saying what went wrong (or None if it did not).
+  ``measure.py`` runs it for every accepted entry, as evidence that the answer is wrong.
 
 To add an exercise, add a section below that appends entries with :func:`wrong`
 (a decorator for functions and classes) or :func:`wrong_value`. Entries of ids that are
@@ -17,6 +20,7 @@ not registered are skipped by ``measure.py``; registered ids without entries are
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -29,6 +33,7 @@ class Entry:
     answer: Any
     description: str
     keywords: tuple[str, ...]
+    witness: Callable[[Any], str | None] | None = None
 
 
 CATALOGUE: dict[str, list[Entry]] = {}
@@ -1537,3 +1542,111 @@ def _(A):
        r"below zero")
 def _(A):
     return int(np.all(A < 0, axis=0).sum())
+
+
+# =====================================================================================
+# Witnesses: inputs on which a wrong answer that a check might accept shows its mistake
+# =====================================================================================
+
+
+def witness(exercise: str, description: str):
+    """Decorator: attach ``fn(answer) -> sentence or None`` to the entry so described."""
+
+    def attach(fn):
+        entries = CATALOGUE[exercise]
+        for i, entry in enumerate(entries):
+            if entry.description == description:
+                entries[i] = Entry(entry.exercise, entry.answer, entry.description,
+                                   entry.keywords, fn)
+                return fn
+        raise KeyError(f"{exercise}: no entry {description!r}")
+
+    return attach
+
+
+def _changed(name, before, after):
+    if not np.array_equal(before, after):
+        return f"the caller's {name} changed in place"
+    return None
+
+
+@witness("ch3.sigmoid_prime", "exp(z) / (1 + exp(z))^2: right formula, overflows for large z")
+def _(answer):
+    with np.errstate(all="ignore"):
+        got = answer(np.array([800.0]))
+    return "sigmoid_prime(800) is NaN; the true value is 0 to double precision" if np.isnan(
+        got).any() else None
+
+
+@witness("ch3.sigmoid_prime", "changes z in place")
+def _(answer):
+    z = np.array([1.0, -2.0])
+    answer(z)
+    return _changed("z", np.array([1.0, -2.0]), z)
+
+
+@witness("ch3.softmax_ce_grad", "no max subtraction (overflows for large logits)")
+def _(answer):
+    with np.errstate(all="ignore"):
+        got = answer(np.array([[1000.0], [0.0], [0.0]]), np.array([[1.0], [0.0], [0.0]]))
+    return "logits (1000, 0, 0) give NaN; the gradient there is 0 to double precision" if (
+        np.isnan(got).any()) else None
+
+
+@witness("ch3.l2_weight_grad", "scales W in place")
+def _(answer):
+    W = np.ones((2, 2))
+    answer(np.ones((2, 1)), np.ones((2, 1)), W, 0.1)
+    return _changed("W", np.ones((2, 2)), W)
+
+
+@witness("ch3.central_difference", "ignores h (hard-codes 1e-5)")
+def _(answer):
+    got = float(answer(lambda t: float(np.sum(t**3)), np.array([1.0]), 0.1)[0])
+    # the central difference of t^3 at 1 with step h is 3 + h^2 = 3.01
+    return f"with h = 0.1 it returns {got:.6f} for d(t^3)/dt at 1, not 3 + h^2 = 3.01" if abs(
+        got - 3.01) > 1e-9 else None
+
+
+@witness("ch4.softmax_ce_grad", "shifts and exponentiates Z in place")
+def _(answer):
+    Z = np.array([[1.0, 2.0], [0.5, -1.0]])
+    answer(Z, np.array([0, 1]))
+    return _changed("Z", np.array([[1.0, 2.0], [0.5, -1.0]]), Z)
+
+
+@witness("ch4.train_step", "rebinds the dict entries (the layers' arrays do not change)")
+def _(answer):
+    from nnlib.layers import mlp
+
+    model = mlp([4, 5, 3], rng=0)
+    X = np.random.default_rng(1).normal(size=(6, 4))
+    y = np.array([0, 1, 2, 0, 1, 2])
+    before = model.forward(X).copy()
+    answer(model, X, y, 0.5)
+    after = model.forward(X)
+    return "the model's own forward pass is the same after the step" if np.array_equal(
+        before, after) else None
+
+
+@witness("ch5.sigmoid_chain_bound", "caps the bound at 1")
+def _(answer):
+    # k = 2 units with weights 8 and biases that put z = 0 at both: |da_2/da_0| = (8/4)^2 = 4
+    got = answer(2, 8.0)
+    return f"it returns {got:g} for k = 2, w_max = 8, but the chain reaches 4 at z = 0" if (
+        got < 4) else None
+
+
+@witness("ch5.leaky_relu_backward", "scales dout in place")
+def _(answer):
+    dout = np.array([1.0, 1.0])
+    answer(dout, np.array([1.0, -1.0]), 0.1)
+    return _changed("dout", np.array([1.0, 1.0]), dout)
+
+
+@witness("ch5.count_dead", "a threshold: mean output below 1e-2 counts as dead")
+def _(answer):
+    A = np.array([[0.0, 1e-3], [0.0, 2e-3]])  # unit 1 is alive, with small outputs
+    got = answer(A)
+    return f"it counts {got} dead units where only 1 is dead (the other has small outputs)" if (
+        got != 1) else None

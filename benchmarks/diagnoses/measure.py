@@ -112,6 +112,7 @@ class Outcome:
     review: bool
     message: str
     diagnosis: str
+    shown: str | None = None  # what the entry's witness showed, for an accepted entry
 
 
 def strip_labels(text: str) -> str:
@@ -170,14 +171,29 @@ def run(only: str | None = None):
             with contextlib.redirect_stdout(sink), contextlib.redirect_stderr(sink):
                 result = check(exercise_id, entry.answer)
             klass, review, diag = classify(result.passed, result.detail, entry.keywords)
+            shown = None
+            if klass == "ACCEPTED":
+                shown = _witness(entry)
             outcomes.append(
                 Outcome(exercise_id, entry.description, result.status, klass, review,
-                        result.detail, diag)
+                        result.detail, diag, shown)
             )
     registered = set(registry())
     uncatalogued = [i for i in ids if not catalogue.CATALOGUE.get(i)]
     skipped = sorted(i for i in catalogue.CATALOGUE if i not in registered)
     return outcomes, uncatalogued, skipped
+
+
+def _witness(entry) -> str:
+    if entry.witness is None:
+        return "no witness: add one to show that this answer is wrong"
+    try:
+        sink = io.StringIO()
+        with contextlib.redirect_stdout(sink), contextlib.redirect_stderr(sink):
+            said = entry.witness(entry.answer)
+    except Exception as exc:  # the wrong answer may well raise on the witness input
+        return f"the witness raised {type(exc).__name__}: {exc}"
+    return said or "the witness did NOT show a mistake: check this entry"
 
 
 def _counts(rows):
@@ -244,6 +260,8 @@ def _entry(w, o: Outcome):
     w(f"- {o.exercise}: {o.description}{flag}\n")
     for line in (o.message or f"({o.status})").splitlines():
         w(f"      {line}\n")
+    if o.shown:
+        w(f"      -> wrong all the same: {o.shown}\n")
 
 
 def main(argv=None) -> int:
