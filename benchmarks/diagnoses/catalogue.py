@@ -20,6 +20,7 @@ not registered are skipped by ``measure.py``; registered ids without entries are
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -72,6 +73,8 @@ def wrong_value(exercise: str, value, description: str, *keywords: str) -> None:
 def _add(exercise, answer, description, keywords):
     if not keywords:
         raise ValueError(f"{exercise}: {description!r} needs at least one keyword")
+    for k in keywords:
+        re.compile(k)  # a broken pattern fails here, not in the middle of a measurement
     CATALOGUE.setdefault(exercise, []).append(Entry(exercise, answer, description, tuple(keywords)))
 
 

@@ -100,6 +100,7 @@ _NOISE = (
     re.compile(r"\(rounding, or float32\?\)", re.IGNORECASE),
     re.compile(r"your code raised .*$", re.IGNORECASE | re.MULTILINE),
 )
+_REFUSED = re.compile(r"not yours|nnlib's own|defined outside|run your cell", re.IGNORECASE)
 _LABEL = re.compile(r"test \d+ of \d+ \(", re.IGNORECASE)
 
 
@@ -222,6 +223,10 @@ def report(outcomes, uncatalogued, skipped, show_all=False, out=sys.stdout) -> d
     w(f"\n{len(ids)} exercises, {total} wrong answers: "
       + ", ".join(f"{k.lower()} {c[k]} ({_pct(c[k], total).strip()})" for k in CLASSES)
       + "\n")
+    refused = [o for o in outcomes if _REFUSED.search(o.diagnosis)]
+    if refused:
+        w(f"Note: {len(refused)} answers were refused as not the learner's own (defined outside "
+          "a notebook?); their classes say nothing about the diagnoses.\n")
     review = [o for o in outcomes if o.review]
     if review:
         w(f"({len(review)} of the misleading ones use no known phrase: read them, below.)\n")
