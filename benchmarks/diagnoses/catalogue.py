@@ -249,6 +249,8 @@ wrong_value(E, (0, 0.25), "the whole range as a tuple", r"tuple", r"upper end",
             r"(one|single) number", r"range")
 wrong_value(E, True, "the comparison alpha < 0.25 instead of the number", r"bool",
             r"true/false")
+wrong_value(E, 2 / 3, "2/|b| with the linear coefficient 3 in place of f''", r"-3x",
+            r"linear (coefficient|term)", r"first derivative", r"f'\(0\)", r"coefficient of x\b")
 
 
 E = "ch1.minibatch_indices"
@@ -830,6 +832,12 @@ def _(W_next, delta_next, z):
     return -(W_next.T @ delta_next) * s * (1 - s)
 
 
+@wrong(E, "adds sigma'(z) instead of multiplying by it", r"\badd", r"multipl", r"product")
+def _(W_next, delta_next, z):
+    s = _sigmoid(z)
+    return W_next.T @ delta_next + s * (1 - s)
+
+
 @wrong(E, "the tanh derivative instead of the sigmoid's", r"tanh")
 def _(W_next, delta_next, z):
     return (W_next.T @ delta_next) * (1 - np.tanh(z) ** 2)
@@ -1375,6 +1383,12 @@ def _(k, w_max):
     return (w_max / 4) ** (k - 1)
 
 
+@wrong(E, "(w_max/4)^(k+1): one factor too many", r"one factor too many", r"k factors",
+       r"off by one", r"k ?\+ ?1", r"too many")
+def _(k, w_max):
+    return (w_max / 4) ** (k + 1)
+
+
 @wrong(E, "caps the bound at 1", r"w_max > 4", r"larger than 1", r"exceed", r"\bcap",
        r"clip", r"\bmin\b", r"above 1", r"greater than 1")
 def _(k, w_max):
@@ -1474,6 +1488,12 @@ def _(dout, z, slope):
        r"activation")
 def _(dout, z, slope):
     return dout * np.where(z > 0, z, slope * z)
+
+
+@wrong(E, "0 on the positive side: only the slope branch", r"positive side", r"z > 0",
+       r"unchanged", r"1 where")
+def _(dout, z, slope):
+    return dout * np.where(z > 0, 0.0, slope)
 
 
 @wrong(E, "scales dout in place", *IN_PLACE)

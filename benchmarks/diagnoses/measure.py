@@ -129,6 +129,8 @@ def strip_labels(text: str) -> str:
         while j < len(text) and depth:
             depth += {"(": 1, ")": -1}.get(text[j], 0)
             j += 1
+        while j < len(text) and text[j] in ": ":  # the ": " after the label
+            j += 1
         i = j
 
 
@@ -154,6 +156,33 @@ def classify(passed: bool, detail: str, keywords) -> tuple[str, bool, str]:
     if any(p.search(diag) for p in SPECIFIC):
         return "MISLEADING", False, diag
     return "MISLEADING", True, diag  # specific-looking, but no known phrase: read it
+
+
+def self_test() -> None:
+    """The classifier on made-up messages (run with --self-test)."""
+    label = "Test 2 of 5 (X: (6, 3), lr=0.1, sizes: a list of 3 items): "
+    assert strip_labels(label + "dW is transposed.") == "dW is transposed."
+    hint = "\nHint: dW = dZ^T X, transposed if you like."
+    cases = [
+        (True, "All 5 tests passed.", ("transpos",), "ACCEPTED"),
+        (False, label + "dW is transposed (rows and columns swapped).", ("transpos",), "NAMED"),
+        (False, label + "dW has wrong values: 3 of 6 entries differ." + hint, ("transpos",),
+         "GENERIC"),
+        (False, label + "dW has the wrong sign (it is minus the correct value).", ("transpos",),
+         "MISLEADING"),
+        (False, label + "your code raised ValueError: axis 1 is out of bounds", ("axis",),
+         "GENERIC"),
+        (False, "x is wrong: it is close, but not within the tolerance (rounding, or float32?).",
+         ("float32",), "GENERIC"),
+        (False, label + "lr=0.1 is not used", (r"\blr\b",), "NAMED"),
+        (False, "sizes: a list of 3 items is something new entirely.", ("transpos",),
+         "MISLEADING"),
+    ]
+    for passed, detail, keywords, want in cases:
+        got = classify(passed, detail, keywords)[0]
+        assert got == want, (detail, got, want)
+    assert classify(False, "something new entirely", ("x",))[1]  # marked for review
+    print(f"self-test: {len(cases) + 2} cases passed")
 
 
 def run(only: str | None = None):
@@ -276,7 +305,11 @@ def main(argv=None) -> int:
     parser.add_argument("--all", action="store_true", help="also print every named and generic entry")
     parser.add_argument("--only", help="one exercise id or chapter prefix (e.g. ch3)")
     parser.add_argument("--json", help="write the totals and every outcome to this file")
+    parser.add_argument("--self-test", action="store_true", help="test the classifier and stop")
     args = parser.parse_args(argv)
+    if args.self_test:
+        self_test()
+        return 0
     outcomes, uncatalogued, skipped = run(args.only)
     summary = report(outcomes, uncatalogued, skipped, show_all=args.all)
     if args.json:
