@@ -333,3 +333,14 @@ def test_display_math_follows_the_book_conventions(rule, pattern):
                 offences[chapter, index].setdefault(" ".join(m.group(0).split()), block)
     if offences:
         pytest.fail(f"display math with {rule}:\n" + _report(offences), pytrace=False)
+
+
+@pytest.mark.parametrize("page", ["notation.md", "glossary.md"])
+def test_back_matter_math_follows_the_book_conventions(page):
+    text = (ROOT / "chapters" / page).read_text(encoding="utf-8")
+    math = display_math(text) + inline_math(text)
+    assert math, f"{page}: no math found"
+    bad = sorted({" ".join(m.group(0).split()) for block in math
+                  for pattern in (TRANSPOSE_T, MATHCAL_L, SUPERSCRIPT_LAYER)
+                  for m in pattern.finditer(block)})
+    assert not bad, f"{page}: math written against the book's conventions: {bad}"
