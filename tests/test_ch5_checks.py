@@ -166,3 +166,30 @@ def test_linear_backward_reference_agrees_with_nnlib_linear():
         Wm[j] -= h
         numeric[j] = (softmax_cross_entropy(X @ Wp.T + b, y)[0] - softmax_cross_entropy(X @ Wm.T + b, y)[0]) / (2 * h)
     np.testing.assert_allclose(dW, numeric, rtol=1e-6, atol=1e-9)
+
+
+# --- the chapter: exercises where the idea is, listed at the end ------------------------------
+
+
+def test_chapter_5_exercises_follow_their_sections_and_are_listed_at_the_end():
+    import json
+    import re
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parents[1] / "chapters" / "05_in_practice.ipynb"
+    cells = json.loads(path.read_text(encoding="utf-8"))["cells"]
+    text = ["".join(c["source"]) for c in cells]
+    summary = next(i for i, s in enumerate(text) if s.startswith("## Summary"))
+    labels = {}
+    for i, s in enumerate(text):
+        found = re.search(r"```\{exercise-start\}[^\n]*\n:label: (ch5-[\w-]+)", s)
+        if found:
+            labels[found.group(1)] = i
+    assert len(labels) >= 5
+    assert all(i < summary for i in labels.values())  # mid-text, none gathered at the end
+    exercises_section = text[summary][text[summary].index("## Exercises"):]
+    for label in labels:
+        assert f"[]({label})" in exercises_section, label
+    # each check call names a registered chapter-5 exercise
+    called = {m for s in text for m in re.findall(r'check\("(ch5\.\w+)"', s)}
+    assert called == set(IDS)
