@@ -15,6 +15,10 @@ initialiser         distribution of each entry
 
 A uniform distribution on :math:`[-r, r]` has variance :math:`r^2/3`, which is why the
 6 belongs to the uniform version: :math:`6/(n_{in}+n_{out})/3 = 2/(n_{in}+n_{out})`.
+
+Xavier's variance assumes units that are zero-mean with slope 1 at 0 (true of tanh,
+not of the sigmoid, whose outputs have mean about 1/2 and whose slope is at most 1/4);
+He's makes up for the half of the pre-activations that ReLU sets to 0.
 """
 
 from __future__ import annotations
