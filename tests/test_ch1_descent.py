@@ -293,7 +293,7 @@ def test_rmsprop_is_adagrad_with_a_fading_memory():
         steps.append(before - x["x"][0])
     assert np.isclose(steps[-1], 0.01, rtol=1e-6)
     assert optim.OPTIMIZERS["rmsprop"] is optim.RMSProp
-    assert run_optimizer(optim.RMSProp(lr=0.05), valley(100.0), [-5.0, 1.5], 800).losses[-1] < 1e-2
+    assert run_optimizer(optim.RMSProp(lr=0.03, beta=0.99), valley(100.0), [-5.0, 1.5], 800).losses[-1] < 1e-8
     opt.reset()
     assert opt.state == {} and opt.t == 0
 
@@ -305,3 +305,30 @@ def test_rmsprop_bad_arguments_name_themselves():
         optim.RMSProp(lr=0.1, beta=1.5)
     with pytest.raises(ValueError, match="eps"):
         optim.RMSProp(lr=0.1, eps=0.0)
+
+
+def test_linreg_descent_records_weights_on_request(diabetes):
+    X, y = diabetes
+    plain = linreg_descent(X, y, 0.01, epochs=2, batch_size=50, rng=4)
+    kept = linreg_descent(X, y, 0.01, epochs=2, batch_size=50, rng=4, record_weights=True)
+    assert plain.weights is None
+    assert kept.weights.shape == (len(kept.losses), X.shape[1])
+    np.testing.assert_array_equal(kept.weights[0], np.zeros(X.shape[1]))
+    np.testing.assert_array_equal(kept.weights[-1], kept.w)
+    np.testing.assert_array_equal(kept.losses, plain.losses)  # recording changes nothing
+    with pytest.raises(TypeError, match="record_weights"):
+        linreg_descent(X, y, 0.01, record_weights="yes")
+
+
+def test_constant_step_sgd_has_no_fixed_point(diabetes):
+    """Started at the least-squares solution, SGD moves away; the cloud grows with alpha."""
+    X, y = diabetes
+    w_star, b_star = least_squares(X, y)
+    L_star = linreg_loss(w_star, b_star, X, y)
+    gaps = []
+    for lr in [0.005, 0.02]:
+        run = linreg_descent(X, y, lr, epochs=3, batch_size=1, rng=1, w0=w_star, b0=b_star)
+        gaps.append(np.mean(run.losses[len(y):] - L_star))
+    full = linreg_descent(X, y, 0.1, epochs=3, rng=1, w0=w_star, b0=b_star)
+    assert 0 < gaps[0] < gaps[1]
+    assert np.max(np.abs(full.losses - L_star)) < 1e-12  # batch GD stays put
