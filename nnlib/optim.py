@@ -11,7 +11,7 @@ optimiser      state kept per parameter         update
 ``SGD``        none                            :math:`\theta -= \alpha g`
 ``Momentum``   velocity :math:`v`               :math:`v = \beta v + g;\ \theta -= \alpha v`
 ``AdaGrad``    sum of squares :math:`G`         :math:`G += g^2;\ \theta -= \alpha g/(\sqrt G+\epsilon)`
-``RMSProp``    running mean :math:`G` of g^2    :math:`G = \beta G + (1-\beta) g^2;\ \theta -= \alpha g/(\sqrt G+\epsilon)`
+``RMSProp``    running mean :math:`G` of g^2    :math:`G = \beta G + (1-\beta) g^2`, then as AdaGrad
 ``Adam``       moments :math:`m, v`, step t     bias-corrected :math:`\hat m/(\sqrt{\hat v}+\epsilon)`
 =============  ==============================  =========================================
 """

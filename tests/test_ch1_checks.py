@@ -14,8 +14,8 @@ import re
 import numpy as np
 import pytest
 
-from nnlib.checks import check, exercise_ids
 from nnlib.checks import ch1 as ch1_checks
+from nnlib.checks import check, exercise_ids
 from nnlib.checks._registry import get_exercise
 
 CH1 = exercise_ids("ch1")
