@@ -466,7 +466,9 @@ class RegressionRun:
 
     ``losses``: full-data training loss after each update; ``grad_evals``: number of
     gradient evaluations (= updates) so far; ``epochs``: passes over the data so far
-    (samples used / N); ``w``, ``b``: the final parameters.
+    (samples used / N, so ``epochs * N`` counts per-sample gradient evaluations); ``w``,
+    ``b``: the final parameters; ``weights``: ``w`` after each update, shape
+    ``(updates + 1, n)``, when run with ``record_weights=True`` (else ``None``).
     """
 
     batch_size: int
@@ -476,13 +478,14 @@ class RegressionRun:
     epochs: np.ndarray
     w: np.ndarray
     b: float
+    weights: np.ndarray | None = None
 
     def __repr__(self):
         return f"RegressionRun(batch_size={self.batch_size}, lr={self.lr:g}, {self.grad_evals[-1]} updates)"
 
 
 def linreg_descent(X, y, lr, epochs=10, batch_size=None, rng=None, decay=0.0, w0=None,
-                   b0=0.0) -> RegressionRun:
+                   b0=0.0, record_weights=False) -> RegressionRun:
     r"""Fit :math:`\hat y = X w + b` by gradient descent on mini-batches.
 
     ``batch_size=None`` (or ``N``) is **batch** gradient descent (one update per
@@ -495,7 +498,8 @@ def linreg_descent(X, y, lr, epochs=10, batch_size=None, rng=None, decay=0.0, w0
     With ``decay > 0`` the learning rate of epoch ``e`` (from 0) is
     :math:`\alpha / (1 + \text{decay}\cdot e)`: shrinking steps let the noisy
     stochastic updates settle on the minimum instead of hovering around it.
-    Returns a :class:`RegressionRun`.
+    ``record_weights=True`` also keeps ``w`` after every update (Chapter 1 measures
+    how far constant-step SGD wanders from the minimum). Returns a :class:`RegressionRun`.
     """
     X, y = _regression_data(X, y)
     N, n = X.shape
@@ -506,7 +510,10 @@ def linreg_descent(X, y, lr, epochs=10, batch_size=None, rng=None, decay=0.0, w0
     rng = get_rng(rng)
     w = np.zeros(n) if w0 is None else _weights(w0, 0.0, n, ("w0", "b0"))[0].copy()
     b = real_number(b0, "b0")
+    if not isinstance(record_weights, bool | np.bool_):
+        raise TypeError(f"record_weights must be True or False, got {describe(record_weights)}.")
     losses, evals, seen = [linreg_loss(w, b, X, y)], [0], [0]
+    weights = [w.copy()] if record_weights else None
     with np.errstate(over="ignore", invalid="ignore"):
         for epoch in range(epochs):
             lr_e = lr / (1.0 + decay * epoch)
@@ -518,9 +525,12 @@ def linreg_descent(X, y, lr, epochs=10, batch_size=None, rng=None, decay=0.0, w0
                 losses.append(0.5 * float(r @ r) / N)
                 evals.append(evals[-1] + 1)
                 seen.append(seen[-1] + len(yb))
+                if weights is not None:
+                    weights.append(w.copy())
                 if not np.isfinite(losses[-1]):
                     raise TrainingDiverged(
                         f"the loss became {losses[-1]} with lr={lr:g} and batch_size={batch_size}; "
                         f"the learning rate must be smaller - try {lr / 10:g}."
                     )
-    return RegressionRun(batch_size, lr, np.array(losses), np.array(evals), np.array(seen) / N, w, b)
+    return RegressionRun(batch_size, lr, np.array(losses), np.array(evals), np.array(seen) / N, w, b,
+                         None if weights is None else np.array(weights))

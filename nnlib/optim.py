@@ -11,6 +11,7 @@ optimiser      state kept per parameter         update
 ``SGD``        none                            :math:`\theta -= \alpha g`
 ``Momentum``   velocity :math:`v`               :math:`v = \beta v + g;\ \theta -= \alpha v`
 ``AdaGrad``    sum of squares :math:`G`         :math:`G += g^2;\ \theta -= \alpha g/(\sqrt G+\epsilon)`
+``RMSProp``    running mean :math:`G` of g^2    :math:`G = \beta G + (1-\beta) g^2`, then as AdaGrad
 ``Adam``       moments :math:`m, v`, step t     bias-corrected :math:`\hat m/(\sqrt{\hat v}+\epsilon)`
 =============  ==============================  =========================================
 """
@@ -182,6 +183,40 @@ class AdaGrad(Optimizer):
         p -= step
 
 
+class RMSProp(Optimizer):
+    r"""RMSProp (Hinton's lecture notes, 2012): AdaGrad with a memory that fades.
+
+    .. math::
+        G \leftarrow \beta G + (1 - \beta)\, g^2, \qquad
+        \theta \leftarrow \theta - \alpha\, \frac{g}{\sqrt{G} + \epsilon}
+
+    :math:`G` is an exponentially decaying average of squared gradients (decay
+    :math:`\beta`, default 0.9), not AdaGrad's ever-growing sum, so the per-coordinate
+    step size follows the *recent* gradient size and does not shrink to zero. Adam
+    (:class:`Adam`) adds momentum on :math:`g` and a bias correction to this. Derived
+    in Chapter 1; state per parameter: ``G``, the shape of the parameter.
+    """
+
+    def __init__(self, lr, beta=0.9, eps=1e-8):
+        super().__init__(lr)
+        self.beta = unit_interval(beta, "beta")
+        self.eps = positive_number(eps, "eps")
+
+    def _update(self, name, p, g):
+        G = self._slot(name, "G", p)
+        step, denom = self._buffers(name, p, 2)
+        # G = beta G + (1 - beta) g^2; p -= (lr g) / (sqrt(G) + eps), on kept buffers.
+        G *= self.beta
+        np.multiply(g, 1 - self.beta, out=step)
+        step *= g
+        G += step
+        np.sqrt(G, out=denom)
+        denom += self.eps
+        np.multiply(g, self.lr, out=step)
+        step /= denom
+        p -= step
+
+
 class Adam(Optimizer):
     r"""Adam (Kingma & Ba 2015): momentum on :math:`g` and a running mean of :math:`g^2`, bias-corrected.
 
@@ -220,4 +255,4 @@ class Adam(Optimizer):
         p -= step
 
 
-OPTIMIZERS = {"sgd": SGD, "momentum": Momentum, "adagrad": AdaGrad, "adam": Adam}
+OPTIMIZERS = {"sgd": SGD, "momentum": Momentum, "adagrad": AdaGrad, "rmsprop": RMSProp, "adam": Adam}

@@ -263,3 +263,72 @@ def test_linreg_bad_inputs(diabetes):
 def test_objective_repr_and_dim():
     assert repr(valley()) == "Objective('valley(kappa=10)', d=2)"
     assert isinstance(quadratic_1d(), Objective) and quadratic_1d().dim == 1
+
+
+def test_rmsprop_is_adagrad_with_a_fading_memory():
+    """RMSProp: G = beta G + (1 - beta) g^2, step alpha g / (sqrt(G) + eps), by hand."""
+    rng = np.random.default_rng(3)
+    grads = rng.normal(size=(6, 3)) * np.array([0.01, 1.0, 100.0])  # three gradient scales
+    opt = optim.RMSProp(lr=0.05, beta=0.8, eps=1e-8)
+    params, theta, G = {"w": np.ones(3)}, np.ones(3), np.zeros(3)
+    for g in grads:
+        G = 0.8 * G + 0.2 * g**2
+        theta = theta - 0.05 * g / (np.sqrt(G) + 1e-8)
+        opt.step(params, {"w": g.copy()})
+    np.testing.assert_allclose(params["w"], theta, rtol=1e-14, atol=0)
+    np.testing.assert_allclose(opt.state["w"]["G"], G, rtol=1e-14)
+    # the first step has size alpha / sqrt(1 - beta) in every coordinate, whatever the scale
+    first = optim.RMSProp(lr=0.05, beta=0.8)
+    p = {"w": np.zeros(3)}
+    first.step(p, {"w": grads[0].copy()})
+    g0 = np.abs(grads[0])
+    np.testing.assert_allclose(np.abs(p["w"]), 0.05 * g0 / (np.sqrt(0.2) * g0 + 1e-8), rtol=1e-12)
+    np.testing.assert_allclose(np.abs(p["w"]), 0.05 / np.sqrt(0.2), rtol=1e-5)
+    # unlike AdaGrad's sum, the average forgets: a constant gradient gives constant steps
+    opt, x = optim.RMSProp(lr=0.01), {"x": np.zeros(1)}
+    steps = []
+    for _ in range(200):
+        before = x["x"][0]
+        opt.step(x, {"x": np.array([2.0])})
+        steps.append(before - x["x"][0])
+    assert np.isclose(steps[-1], 0.01, rtol=1e-6)
+    assert optim.OPTIMIZERS["rmsprop"] is optim.RMSProp
+    assert run_optimizer(optim.RMSProp(lr=0.03, beta=0.99), valley(100.0), [-5.0, 1.5], 800).losses[-1] < 1e-8
+    opt.reset()
+    assert opt.state == {} and opt.t == 0
+
+
+def test_rmsprop_bad_arguments_name_themselves():
+    with pytest.raises(ValueError, match="lr"):
+        optim.RMSProp(lr=-1.0)
+    with pytest.raises(ValueError, match="beta"):
+        optim.RMSProp(lr=0.1, beta=1.5)
+    with pytest.raises(ValueError, match="eps"):
+        optim.RMSProp(lr=0.1, eps=0.0)
+
+
+def test_linreg_descent_records_weights_on_request(diabetes):
+    X, y = diabetes
+    plain = linreg_descent(X, y, 0.01, epochs=2, batch_size=50, rng=4)
+    kept = linreg_descent(X, y, 0.01, epochs=2, batch_size=50, rng=4, record_weights=True)
+    assert plain.weights is None
+    assert kept.weights.shape == (len(kept.losses), X.shape[1])
+    np.testing.assert_array_equal(kept.weights[0], np.zeros(X.shape[1]))
+    np.testing.assert_array_equal(kept.weights[-1], kept.w)
+    np.testing.assert_array_equal(kept.losses, plain.losses)  # recording changes nothing
+    with pytest.raises(TypeError, match="record_weights"):
+        linreg_descent(X, y, 0.01, record_weights="yes")
+
+
+def test_constant_step_sgd_has_no_fixed_point(diabetes):
+    """Started at the least-squares solution, SGD moves away; the cloud grows with alpha."""
+    X, y = diabetes
+    w_star, b_star = least_squares(X, y)
+    L_star = linreg_loss(w_star, b_star, X, y)
+    gaps = []
+    for lr in [0.005, 0.02]:
+        run = linreg_descent(X, y, lr, epochs=3, batch_size=1, rng=1, w0=w_star, b0=b_star)
+        gaps.append(np.mean(run.losses[len(y):] - L_star))
+    full = linreg_descent(X, y, 0.1, epochs=3, rng=1, w0=w_star, b0=b_star)
+    assert 0 < gaps[0] < gaps[1]
+    assert np.max(np.abs(full.losses - L_star)) < 1e-12  # batch GD stays put

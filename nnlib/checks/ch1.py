@@ -43,8 +43,10 @@ def mse_gradient(X, y, w, b):
     return X.T @ r / B, float(np.mean(r))
 
 
-# (B, n) per test: never square, so a transposed result cannot pass; B = 1 last (sum = mean).
-_REGRESSION_SIZES = [(6, 3), (9, 2), (5, 7), (7, 1), (1, 4)]
+# (B, n) per test: distinct primes, never square (a transposed result cannot pass), B != 2n
+# and n != 2B (dividing by n instead of B is not a factor of 2), n > 1 (dividing by n is
+# not the sum); B = 1 last (there sum and mean coincide).
+_REGRESSION_SIZES = [(7, 3), (11, 5), (5, 13), (13, 2), (1, 3)]
 
 
 def _regression_inputs(rng, i):
@@ -99,6 +101,11 @@ def check_mse_gradient(answer, t):
                 d.Mistake(
                     X.T @ r_no_bias / B,
                     "dw is computed without the bias: the prediction is X w + b, so the residual must include b.",
+                ),
+                d.Mistake(
+                    X.T @ r / X.shape[1],
+                    "dw is divided by the number of features n = X.shape[1]; the mean is over the B "
+                    "samples, one per row: divide by X.shape[0].",
                 ),
                 d.wrong_axis(
                     np.mean(X * r[:, None], axis=1),
@@ -186,6 +193,14 @@ def _mse_wrong_axis(X, y, w, b):
     """Averaged over the features instead of the samples."""
     r = X @ w + b - y
     return np.mean(X * r[:, None], axis=1), float(np.mean(r))
+
+
+@check_mse_gradient.wrong_answer(expect="number of features")
+def _mse_over_features(X, y, w, b):
+    """Divides by X.shape[1] (the features) instead of X.shape[0] (the samples)."""
+    B = X.shape[1]
+    r = X @ w + b - y
+    return X.T @ r / B, float(np.sum(r) / B)
 
 
 @check_mse_gradient.wrong_answer(expect="bias gradient was dropped")
@@ -457,6 +472,21 @@ def check_stable_lr(answer, t):
                 "the shorter the stable steps.",
             ),
             d.Mistake(
+                2.0 / 3.0,
+                "alpha_max uses the coefficient of x (the slope at 0) as the curvature; the curvature "
+                "is the second derivative, which the linear term does not change.",
+            ),
+            d.Mistake(
+                2.0 / 2.0,
+                "alpha_max treats the curvature as that of x^2 alone; the factor 4 in front of x^2 "
+                "multiplies the second derivative too.",
+            ),
+            d.Mistake(
+                -STABLE_LR,
+                "alpha_max is negative; a learning rate is a positive step length. Find the positive "
+                "end of the range 0 < alpha < alpha_max.",
+            ),
+            d.Mistake(
                 1.0 / (2.0 * a),
                 "alpha_max is 1/(2 f''), too small. Write one step as x_new - c = (1 - alpha f'')(x - c) "
                 "and ask when |1 - alpha f''| < 1.",
@@ -473,6 +503,10 @@ check_stable_lr.add_wrong_answer(
 check_stable_lr.add_wrong_answer(0.5, "coefficient of x^2", "the coefficient 4 taken as f''")
 check_stable_lr.add_wrong_answer(8.0, "curvature f'' itself", "f'' instead of a learning rate")
 check_stable_lr.add_wrong_answer(1.0 / 16.0, "1/(2 f'')", "1/(2 f'') instead of 2/f''")
+check_stable_lr.add_wrong_answer(16.0, "divides by the curvature", "2 f'' instead of 2/f''")
+check_stable_lr.add_wrong_answer(2.0 / 3.0, "coefficient of x ", "the linear coefficient taken as f''")
+check_stable_lr.add_wrong_answer(1.0, "x^2 alone", "the factor 4 dropped from f''")
+check_stable_lr.add_wrong_answer(-0.25, "negative", "a negative learning rate")
 
 
 # --- ch1.minibatch_indices ------------------------------------------------------------------
@@ -544,6 +578,11 @@ def check_minibatch_indices(answer, t):
                 "exactly one batch per epoch."
             )
         sizes = [len(bt) for bt in batches]
+        if len(batches) == 1 and N > batch_size:
+            t.fail(
+                "the whole epoch is one batch: batch_size is not used. Cut the shuffled order into "
+                "consecutive pieces of batch_size indices."
+            )
         if any(s != batch_size for s in sizes[:-1]) or sizes[-1] > batch_size:
             t.fail(
                 f"the batches have different sizes ({', '.join(map(str, sizes))}); every batch must have "
@@ -605,6 +644,26 @@ def _batches_array_split(N, batch_size, rng):
     return np.array_split(rng.permutation(N), -(-N // batch_size))
 
 
+@check_minibatch_indices.wrong_answer(expect="outside that range")
+def _batches_one_based(N, batch_size, rng):
+    """Counts the rows from 1 to N."""
+    idx = rng.permutation(N) + 1
+    return [idx[s : s + batch_size] for s in range(0, N, batch_size)]
+
+
+@check_minibatch_indices.wrong_answer(expect="global random state")
+def _batches_global_state(N, batch_size, rng):
+    """Shuffles with numpy's global generator instead of rng."""
+    idx = np.random.permutation(N)
+    return [idx[s : s + batch_size] for s in range(0, N, batch_size)]
+
+
+@check_minibatch_indices.wrong_answer(expect="one batch")
+def _batches_single(N, batch_size, rng):
+    """Ignores batch_size: one shuffled batch per epoch."""
+    return [rng.permutation(N)]
+
+
 @check_minibatch_indices.wrong_answer(expect="single 1-D array")
 def _batches_flat(N, batch_size, rng):
     """Returns the permutation without cutting it into batches."""
@@ -620,7 +679,9 @@ def momentum_step(x, v, g, lr, beta):
     return x - lr * v_new, v_new
 
 
-_MOMENTUM_SETUPS = [(3, 0.1, 0.9), (2, 0.05, 0.5), (4, 0.3, 0.8), (1, 0.2, 0.95)]
+# (n, lr, beta) per test: lr differs from beta and from 1 - beta, and beta != 1/2, so that
+# the catalogued mistakes (beta v + lr g, beta v + (1 - beta) g, (1 - beta) v + g) differ.
+_MOMENTUM_SETUPS = [(3, 0.07, 0.9), (2, 0.05, 0.6), (4, 0.3, 0.8), (1, 0.2, 0.95)]
 
 
 def _momentum_inputs(rng, i):
@@ -718,3 +779,295 @@ def _momentum_in_place(x, v, g, lr, beta):
     v += g
     x -= lr * v
     return x, v
+
+
+@check_momentum_step.wrong_answer(expect="ignores the learning rate")
+def _momentum_no_lr(x, v, g, lr, beta):
+    """Steps by the whole velocity."""
+    v_new = beta * v + g
+    return x - v_new, v_new
+
+
+@check_momentum_step.wrong_answer(expect="plain gradient step")
+def _momentum_plain_step(x, v, g, lr, beta):
+    """Updates the velocity but steps along the gradient."""
+    return x - lr * g, beta * v + g
+
+
+@check_momentum_step.wrong_answer(expect="contains the learning rate")
+def _momentum_lr_in_velocity(x, v, g, lr, beta):
+    """Folds lr into the velocity (v = beta v + lr g, x = x - v)."""
+    v_new = beta * v + lr * g
+    return x - v_new, v_new
+
+
+@check_momentum_step.wrong_answer(expect="subtracts the gradient")
+def _momentum_minus_gradient(x, v, g, lr, beta):
+    """Velocity accumulates -g, and the step adds it."""
+    v_new = beta * v - g
+    return x + lr * v_new, v_new
+
+
+@check_momentum_step.wrong_answer(expect="weights the old velocity by 1 - beta")
+def _momentum_one_minus_beta(x, v, g, lr, beta):
+    """Keeps (1 - beta) of the old velocity."""
+    v_new = (1 - beta) * v + g
+    return x - lr * v_new, v_new
+
+
+# --- ch1.diverging_lr -----------------------------------------------------------------------
+# f(x) = (5/2)(x - 1)^2 has f'' = 5: 1/f'' = 0.2 lands in one step, 2/f'' = 0.4 is the
+# threshold. Of the four rates, 0.1 crawls, 0.3 oscillates and converges, 0.45 and 0.6 diverge.
+
+DIVERGING_RATES = (0.1, 0.3, 0.45, 0.6)
+_DIVERGING_CURVATURE = 5.0
+DIVERGING = [r for r in DIVERGING_RATES if r > 2.0 / _DIVERGING_CURVATURE]
+
+
+def _as_rates(answer):
+    """The answer as a sorted 1-D float array, or (None, problem sentence)."""
+    if isinstance(answer, set | frozenset):
+        answer = sorted(answer, key=lambda v: float(v) if isinstance(v, int | float) else 0.0)
+    arr, problem = d.as_numeric(answer, "diverging")
+    if problem:
+        return None, problem + " Give a list of learning rates, e.g. [0.1]."
+    return arr, None
+
+
+@exercise(
+    "ch1.diverging_lr",
+    points=1,
+    title="Which learning rates diverge?",
+    reference=DIVERGING,
+)
+def check_diverging_lr(answer, t):
+    arr, problem = _as_rates(answer)
+    if problem:
+        t.fail(problem)
+    if arr.ndim == 0:
+        if d.close(arr, 2.0 / _DIVERGING_CURVATURE):
+            t.fail(
+                "diverging is the threshold itself, a single number. Compare each of the four "
+                "learning rates with it and list those that diverge."
+            )
+        t.fail("diverging is a single number; give a list of the learning rates that diverge, e.g. [0.1].")
+    if arr.ndim != 1:
+        t.fail(f"diverging has the wrong shape {arr.shape}; give a flat list of learning rates, e.g. [0.1].")
+    if not np.all(np.isfinite(arr)):
+        t.fail("diverging contains NaN or inf; give a list of the learning rates that diverge.")
+    if arr.size and np.all(arr == np.round(arr)) and np.all((arr >= 0) & (arr <= len(DIVERGING_RATES))):
+        t.fail(
+            "diverging holds whole numbers, which look like positions in the list; give the "
+            "learning rates themselves (e.g. [0.1] if only 0.1 diverged)."
+        )
+    rates = np.array(DIVERGING_RATES)
+    picked = set()
+    for v in arr:
+        hit = np.nonzero(np.isclose(rates, v, rtol=1e-9, atol=0))[0]
+        if len(hit) == 0:
+            t.fail(
+                "diverging contains a number that is not one of the four learning rates; "
+                "list only rates taken from the four given."
+            )
+        picked.add(int(hit[0]))
+    if len(picked) != arr.size:
+        t.fail("diverging lists a learning rate more than once; name each at most once.")
+    right = {i for i, r in enumerate(DIVERGING_RATES) if r in DIVERGING}
+    if picked == right:
+        return
+    hint = "one step multiplies x - 1 by (1 - alpha f''); a run diverges when |1 - alpha f''| > 1."
+    if picked == set(range(len(DIVERGING_RATES))) - right:
+        t.fail("you listed the ones that converge; the question asks for those that diverge.")
+    if picked > right:
+        if picked == set(range(len(DIVERGING_RATES))):
+            t.fail(
+                "you listed all four, but the smallest rates shrink the error at every step. "
+                "Compute the threshold 2/f'' from the curvature f'' of this f.",
+                hint=hint,
+            )
+        t.fail(
+            "you counted a learning rate that oscillates as diverging: between 1/f'' and 2/f'' "
+            "every overshoot is smaller than the last, so the run still converges.",
+            hint=hint,
+        )
+    if not picked:
+        t.fail(
+            "you listed none, but some of the four diverge. The curvature is f'' (the second "
+            "derivative), twice the coefficient of (x - 1)^2.",
+            hint=hint,
+        )
+    if picked < right:
+        t.fail("one of the four that you left out also diverges.", hint=hint)
+    t.fail("some of the four learning rates are classified wrongly.", hint=hint)
+
+
+check_diverging_lr.add_wrong_answer([0.3, 0.45, 0.6], "oscillates", "threshold 1/f'' instead of 2/f''")
+check_diverging_lr.add_wrong_answer([0.1, 0.3, 0.45, 0.6], "all four", "every rate taken as diverging")
+check_diverging_lr.add_wrong_answer([], "listed none", "the coefficient 5/2 taken as f''")
+check_diverging_lr.add_wrong_answer([0.6], "also diverges", "only the largest rate")
+check_diverging_lr.add_wrong_answer([0.1, 0.3], "ones that converge", "the converging rates")
+check_diverging_lr.add_wrong_answer([2, 3], "positions", "positions instead of rates")
+check_diverging_lr.add_wrong_answer(0.4, "threshold itself", "the threshold instead of a list")
+check_diverging_lr.add_wrong_answer([0.4, 0.45, 0.6], "not one of the four", "a number not offered")
+check_diverging_lr.add_wrong_answer({0.45, 0.6, 0.6000000000001}, "more than once", "a rate twice")
+
+
+# --- ch1.adam_first_step --------------------------------------------------------------------
+# Adam's first step: m_1 = (1 - b1) g and v_1 = (1 - b2) g^2, so after the bias correction
+# m_hat = g and v_hat = g^2, and |theta_1 - theta_0| = alpha |g| / (|g| + eps), about alpha.
+
+_ADAM = {"alpha": 0.02, "grad": -40.0, "eps": 1e-8, "beta1": 0.9, "beta2": 0.999}
+
+
+def _adam_step(m_factor, v_factor, power=0.5):
+    a, g, eps = _ADAM["alpha"], abs(_ADAM["grad"]), _ADAM["eps"]
+    return a * m_factor * g / ((v_factor * g * g) ** power + eps)
+
+
+ADAM_FIRST_STEP = _adam_step(1.0, 1.0)
+
+
+@exercise(
+    "ch1.adam_first_step",
+    points=1,
+    title="The size of Adam's first step",
+    reference=ADAM_FIRST_STEP,
+)
+def check_adam_first_step(answer, t):
+    b1, b2, g = _ADAM["beta1"], _ADAM["beta2"], abs(_ADAM["grad"])
+    a = _ADAM["alpha"]
+    t.compare(
+        answer,
+        ADAM_FIRST_STEP,
+        "first_step",
+        mistakes=[
+            d.Mistake(
+                _adam_step(1 - b1, 1 - b2),
+                "first_step leaves out the bias correction: divide m by 1 - beta1^t and v by "
+                "1 - beta2^t (t = 1 for the first step) before using them.",
+            ),
+            d.Mistake(
+                _adam_step(1.0, 1 - b2),
+                "first_step corrects m but not v: v also starts at zero and needs its division "
+                "by 1 - beta2^t.",
+            ),
+            d.Mistake(
+                _adam_step(1 - b1, 1.0),
+                "first_step corrects v but not m: m also starts at zero and needs its division "
+                "by 1 - beta1^t.",
+            ),
+            d.Mistake(
+                a * g,
+                "first_step is a plain gradient step, alpha times the gradient; Adam divides by "
+                "the root of the (corrected) second moment.",
+            ),
+            d.Mistake(
+                -ADAM_FIRST_STEP,
+                "first_step is negative; it asks for the size of the step, which is never negative.",
+            ),
+            d.Mistake(
+                _adam_step(1.0, 1.0, power=1.0),
+                "first_step divides by v_hat itself; Adam divides by its square root.",
+            ),
+            d.Mistake(
+                _adam_step(b1 / (1 - b1), 1.0),
+                "first_step swaps beta1 and 1 - beta1 in the first moment: the new gradient gets "
+                "the weight 1 - beta1, the old average the weight beta1.",
+            ),
+            d.Mistake(
+                a * g / (np.sqrt(g) + _ADAM["eps"]),
+                "first_step averages the gradient's size in v instead of its square: v collects "
+                "squared gradients.",
+            ),
+        ],
+        hint="after the bias correction, the first m_hat and v_hat follow from the gradient alone.",
+    )
+
+
+for _value, _expect, _what in [
+    (_adam_step(0.1, 0.001), "bias correction", "no bias correction"),
+    (_adam_step(1.0, 0.001), "corrects m but not v", "only m corrected"),
+    (_adam_step(0.1, 1.0), "corrects v but not m", "only v corrected"),
+    (0.8, "plain gradient step", "alpha times the gradient"),
+    (-0.02, "never negative", "the signed step"),
+    (0.0005, "square root", "no square root"),
+    (0.18, "swaps beta1", "beta1 and 1 - beta1 swapped"),
+    (_ADAM["alpha"] * 40 / np.sqrt(40), "instead of its square", "|g| averaged instead of g^2"),
+]:
+    check_adam_first_step.add_wrong_answer(_value, _expect, _what)
+
+
+# --- ch1.momentum_terminal_step -------------------------------------------------------------
+# Under a constant gradient g, v_t = g (1 + beta + ... + beta^(t-1)) -> g / (1 - beta), so each
+# step approaches alpha g / (1 - beta): the effective learning rate alpha / (1 - beta).
+
+_TERMINAL = {"alpha": 0.01, "beta": 0.95, "grad": 3.0}
+TERMINAL_STEP = _TERMINAL["alpha"] * _TERMINAL["grad"] / (1 - _TERMINAL["beta"])
+
+
+@exercise(
+    "ch1.momentum_terminal_step",
+    points=1,
+    title="Momentum's step on a constant slope",
+    reference=TERMINAL_STEP,
+)
+def check_momentum_terminal_step(answer, t):
+    a, beta, g = _TERMINAL["alpha"], _TERMINAL["beta"], _TERMINAL["grad"]
+    t.compare(
+        answer,
+        TERMINAL_STEP,
+        "terminal_step",
+        mistakes=[
+            d.Mistake(
+                a * g,
+                "terminal_step is a single gradient step alpha g: that is the first step (or the "
+                "averaging form of momentum). With v = beta v + g the velocity keeps growing.",
+            ),
+            d.Mistake(a / (1 - beta), "terminal_step leaves out the gradient: the step is the learning "
+                      "rate times the velocity, and the velocity is built from gradients."),
+            d.Mistake(
+                a * g / beta,
+                "terminal_step divides by beta; the velocity is a geometric sum 1 + beta + beta^2 + ... "
+                "of the gradient.",
+            ),
+            d.Mistake(
+                a * g * (1 - beta),
+                "terminal_step multiplies by 1 - beta; the geometric sum 1 + beta + beta^2 + ... "
+                "divides by it.",
+            ),
+            d.Mistake(
+                a * g / (1 + beta),
+                "terminal_step uses 1/(1 + beta), the sum of alternating signs; on a constant slope "
+                "every term of the velocity has the same sign.",
+            ),
+            d.Mistake(
+                a * g * beta / (1 - beta),
+                "terminal_step leaves out the newest gradient: the velocity's sum starts with "
+                "beta^0 = 1.",
+            ),
+            d.Mistake(
+                a * g / (1 - beta) ** 2,
+                "terminal_step divides by (1 - beta) twice; the velocity's geometric sum divides once.",
+            ),
+            d.Mistake(
+                g / (1 - beta),
+                "terminal_step is the velocity v, not the step; the step is the learning rate times v.",
+            ),
+            d.Mistake(-TERMINAL_STEP, "terminal_step is negative; a step size is never negative."),
+        ],
+        hint="write v after 1, 2, 3 steps from v = 0 and sum the series.",
+    )
+
+
+for _value, _expect, _what in [
+    (0.03, "single gradient step", "no momentum"),
+    (0.2, "leaves out the gradient", "alpha / (1 - beta) alone"),
+    (0.01 * 3 / 0.95, "divides by beta", "1/beta"),
+    (0.01 * 3 * 0.05, "multiplies by 1 - beta", "times (1 - beta)"),
+    (0.01 * 3 / 1.95, "alternating", "1/(1 + beta)"),
+    (0.01 * 3 * 0.95 / 0.05, "newest gradient", "the series without its first term"),
+    (0.01 * 3 / 0.05**2, "twice", "(1 - beta) squared"),
+    (3 / 0.05, "not the step", "the velocity"),
+    (-0.6, "never negative", "the signed step"),
+]:
+    check_momentum_terminal_step.add_wrong_answer(_value, _expect, _what)

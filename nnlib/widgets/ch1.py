@@ -187,7 +187,8 @@ def descent_explorer(lr=0.1, x0=-0.5, function="double well", max_iter=60):
 # 2-D: optimiser selector on the valley or on Rosenbrock's function
 # ---------------------------------------------------------------------------
 
-_OPT_NAMES = {"SGD": "sgd", "Momentum": "momentum", "AdaGrad": "adagrad", "Adam": "adam"}
+# "GD": nnlib's SGD given the exact gradient of the surface, i.e. plain gradient descent
+_OPT_NAMES = {"GD": "sgd", "Momentum": "momentum", "AdaGrad": "adagrad", "RMSProp": "rmsprop", "Adam": "adam"}
 _SURFACES = {
     "valley": (lambda: valley(100.0), (-5.0, 1.5), 200, np.logspace(-1.5, 2.5, 14)),
     "Rosenbrock": (rosenbrock, (-1.5, 2.0), 500, np.logspace(-1, 3.5, 16)),
