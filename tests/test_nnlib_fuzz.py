@@ -188,7 +188,9 @@ def _targets():
     add("AdaGrad", optim.AdaGrad, lambda: {"lr": 0.1, "eps": 1e-8}, {"lr": "number_pos", "eps": "number_pos"})
     add("Adam", optim.Adam, lambda: {"lr": 0.1, "beta1": 0.9, "beta2": 0.999, "eps": 1e-8},
         {"lr": "number_pos", "beta1": "unit", "beta2": "unit", "eps": "number_pos"})
-    for cls in (optim.SGD, optim.Momentum, optim.AdaGrad, optim.Adam):
+    add("RMSProp", optim.RMSProp, lambda: {"lr": 0.1, "beta": 0.9, "eps": 1e-8},
+        {"lr": "number_pos", "beta": "unit", "eps": "number_pos"})
+    for cls in (optim.SGD, optim.Momentum, optim.AdaGrad, optim.RMSProp, optim.Adam):
         add(f"{cls.__name__}.step", (lambda c: lambda params, grads: c(0.1).step(params, grads))(cls),
             lambda: {"params": {"W": rows()}, "grads": {"W": rows(seed=1)}},
             {"params": "param_dict", "grads": "param_dict"})
