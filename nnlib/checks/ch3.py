@@ -572,3 +572,481 @@ def _cd_not_restored(f, theta, h):
         f_minus = f(theta)
         grad[i] = (f_plus - f_minus) / (2 * h)
     return grad
+
+
+# --- the capstone, per sample: shared helpers ----------------------------------------------
+# Stage (a) ``ch3.two_layer_backward`` and stage (b) ``ch3.backprop``. Gradients come in a
+# dict with the keys and shapes of ``params``; they are compared from the output layer down
+# (dW_D, db_D, dW_{D-1}, ...), so the first wrong entry names the layer where the mistake
+# is. Each catalogued mistake is a *variant* of the reference; its prediction for a key is
+# that variant's value for the key, so a message names the layer, the gradient and how.
+
+
+def _sig(z):
+    return 1.0 / (1.0 + np.exp(-z))
+
+
+def _one_hot(K, c):
+    y = np.zeros((K, 1))
+    y[c, 0] = 1.0
+    return y
+
+
+def _random_params(rng, sizes):
+    params = {}
+    for l in range(1, len(sizes)):
+        params[f"W{l}"] = rng.normal(0.0, 1.0 / np.sqrt(sizes[l - 1]), (sizes[l], sizes[l - 1]))
+        params[f"b{l}"] = rng.normal(0.0, 0.5, (sizes[l], 1))
+    return params
+
+
+def _key_order(D):
+    """Keys from the output layer down: W_D, b_D, W_{D-1}, ..., W1, b1."""
+    return [k for l in range(D, 0, -1) for k in (f"W{l}", f"b{l}")]
+
+
+def _variant_grads(variant, args):
+    """The gradients a mistake predicts (an empty dict when it cannot run on these shapes)."""
+    try:
+        with np.errstate(all="ignore"):
+            out = variant(*_copy_args(args))
+        return out if isinstance(out, dict) else {}
+    except Exception:
+        return {}
+
+
+def _still_possible(grads_v, expected, key, D):
+    """True if a mistake predicts ``key`` and agrees with the reference on every key checked before it.
+
+    The learner's earlier keys passed, so a mistake that changes one of them cannot be the
+    one they made (two mistakes may predict the same value for a later key).
+    """
+    if grads_v.get(key) is None:
+        return False
+    order = _key_order(D)
+    return all(k in grads_v and d.close(grads_v[k], expected[k]) for k in order[: order.index(key)])
+
+
+def _copy_args(args):
+    out = []
+    for a in args:
+        if isinstance(a, dict):
+            out.append({k: (v.copy() if isinstance(v, np.ndarray) else v) for k, v in a.items()})
+        elif isinstance(a, np.ndarray):
+            out.append(a.copy())
+        else:
+            out.append(a)
+    return tuple(out)
+
+
+def _grads_dict(t, out, params, missing_layer1_message=None):
+    """Check the container: a dict with params' keys; returns it."""
+    keys = ", ".join(repr(k) for k in params)
+    if not isinstance(out, dict):
+        t.fail(
+            f"return a dict of gradients with the keys of params ({keys}), got {d.describe(out)}. "
+            'For example: return {"W1": dW1, "b1": db1, ...}'
+        )
+    missing = [k for k in params if k not in out]
+    if missing:
+        present_deeper = any(k in out for k in params if k not in ("W1", "b1"))
+        if missing_layer1_message and set(missing) <= {"W1", "b1"} and present_deeper:
+            t.fail(missing_layer1_message)
+        t.fail(f"the gradient dict has no {', '.join(repr(k) for k in missing)}: return one entry per parameter.")
+    return out
+
+
+# --- ch3.two_layer_backward (capstone, stage a) ---------------------------------------------
+
+
+def two_layer_backward(params, cache, y):
+    """Reference: the whole backward pass of Chapter 3's two-layer network for one sample."""
+    x, a1, y_hat = cache["x"], cache["a1"], cache["y_hat"]
+    delta2 = y_hat - y
+    delta1 = (params["W2"].T @ delta2) * a1 * (1.0 - a1)
+    return {"W1": delta1 @ x.T, "b1": delta1.copy(), "W2": delta2 @ a1.T, "b2": delta2.copy()}
+
+
+def _two_layer_forward(params, x):
+    z1 = params["W1"] @ x + params["b1"]
+    a1 = _sig(z1)
+    z2 = params["W2"] @ a1 + params["b2"]
+    return {"x": x, "z1": z1, "a1": a1, "z2": z2, "y_hat": _softmax_col(z2)}
+
+
+# (n0, n1, K): the first two cases share one square network and differ in the input (so a
+# gradient from the first case's cache can be recognised in the second); then non-square.
+_TWO_LAYER_SIZES = [(3, 3, 3), (3, 3, 3), (2, 4, 3), (4, 3, 2), (5, 2, 3)]
+
+
+def _two_layer_inputs(rng, i):
+    n0, n1, K = _TWO_LAYER_SIZES[i]
+    prng = np.random.default_rng([31, 0]) if i < 2 else rng
+    params = _random_params(prng, (n0, n1, K))
+    x = rng.normal(0.0, 1.5, (n0, 1))
+    y = _one_hot(K, int(rng.integers(K)))
+    return {"params": params, "cache": _two_layer_forward(params, x), "y": y}
+
+
+def _tl_parts(params, cache, y):
+    x, z1, a1, y_hat = cache["x"], cache["z1"], cache["a1"], cache["y_hat"]
+    return params["W2"], x, z1, a1, y_hat - y
+
+
+def _tl(W1g, b1g, W2g, b2g):
+    return {"W1": W1g, "b1": b1g, "W2": W2g, "b2": b2g}
+
+
+def _tl_sign(params, cache, y):
+    """Output error y - y_hat (the negative gradient) everywhere."""
+    g = two_layer_backward(params, cache, y)
+    return {k: -v for k, v in g.items()}
+
+
+def _tl_dW2_transposed(params, cache, y):
+    """dW2 = a1 delta2^T: the outer product the wrong way round (runs when K = n1)."""
+    W2, x, z1, a1, d2 = _tl_parts(params, cache, y)
+    d1 = (W2.T @ d2) * a1 * (1 - a1)
+    return _tl(d1 @ x.T, d1, a1 @ d2.T, d2)
+
+
+def _tl_dW2_wrong_activation(params, cache, y):
+    """dW2 = delta2 x^T: layer 2's weight gradient with the input of layer 1 (runs when n0 = n1)."""
+    W2, x, z1, a1, d2 = _tl_parts(params, cache, y)
+    d1 = (W2.T @ d2) * a1 * (1 - a1)
+    return _tl(d1 @ x.T, d1, d2 @ x.T, d2)
+
+
+def _tl_no_prime(params, cache, y):
+    """delta1 = W2^T delta2: the factor sigma'(z1) is missing."""
+    W2, x, z1, a1, d2 = _tl_parts(params, cache, y)
+    d1 = W2.T @ d2
+    return _tl(d1 @ x.T, d1, d2 @ a1.T, d2)
+
+
+def _tl_sigma_not_prime(params, cache, y):
+    """delta1 = W2^T delta2 * a1: sigma(z1) where sigma'(z1) belongs."""
+    W2, x, z1, a1, d2 = _tl_parts(params, cache, y)
+    d1 = (W2.T @ d2) * a1
+    return _tl(d1 @ x.T, d1, d2 @ a1.T, d2)
+
+
+def _tl_prime_at_output(params, cache, y):
+    """sigma' evaluated at a1 = sigma(z1) instead of at z1."""
+    W2, x, z1, a1, d2 = _tl_parts(params, cache, y)
+    d1 = (W2.T @ d2) * _sig(a1) * (1 - _sig(a1))
+    return _tl(d1 @ x.T, d1, d2 @ a1.T, d2)
+
+
+def _tl_z_one_minus_z(params, cache, y):
+    """sigma'(z1) written as z1 (1 - z1)."""
+    W2, x, z1, a1, d2 = _tl_parts(params, cache, y)
+    d1 = (W2.T @ d2) * z1 * (1 - z1)
+    return _tl(d1 @ x.T, d1, d2 @ a1.T, d2)
+
+
+def _tl_W2_not_transposed(params, cache, y):
+    """dL/da1 = W2 delta2 instead of W2^T delta2 (runs when K = n1)."""
+    W2, x, z1, a1, d2 = _tl_parts(params, cache, y)
+    d1 = (W2 @ d2) * a1 * (1 - a1)
+    return _tl(d1 @ x.T, d1, d2 @ a1.T, d2)
+
+
+def _tl_dW1_wrong_activation(params, cache, y):
+    """dW1 = delta1 a1^T: layer 1's weight gradient with its own output (runs when n0 = n1)."""
+    W2, x, z1, a1, d2 = _tl_parts(params, cache, y)
+    d1 = (W2.T @ d2) * a1 * (1 - a1)
+    return _tl(d1 @ a1.T, d1, d2 @ a1.T, d2)
+
+
+def _tl_dW1_transposed(params, cache, y):
+    """dW1 = x delta1^T (runs when n0 = n1)."""
+    W2, x, z1, a1, d2 = _tl_parts(params, cache, y)
+    d1 = (W2.T @ d2) * a1 * (1 - a1)
+    return _tl(x @ d1.T, d1, d2 @ a1.T, d2)
+
+
+def _tl_no_bias(params, cache, y):
+    """Bias gradients left at zero."""
+    g = two_layer_backward(params, cache, y)
+    return _tl(g["W1"], np.zeros_like(g["b1"]), g["W2"], np.zeros_like(g["b2"]))
+
+
+def _tl_db1_before_prime(params, cache, y):
+    """db1 = W2^T delta2 (= dL/da1) while dW1 uses delta1: the bias skips sigma'."""
+    g = two_layer_backward(params, cache, y)
+    W2, x, z1, a1, d2 = _tl_parts(params, cache, y)
+    return _tl(g["W1"], W2.T @ d2, g["W2"], g["b2"])
+
+
+_TWO_LAYER_MISTAKES = [
+    (_tl_sign, "has the wrong sign: the output error is delta_2 = y_hat - y, prediction minus target "
+     "(y - y_hat is the negative gradient, and every gradient below inherits its sign)."),
+    (_tl_dW2_transposed, "is the outer product the wrong way round (a_1 delta_2^T); each entry is "
+     "dL/d(W_2)_kj = (delta_2)_k (a_1)_j, so the rows follow delta_2."),
+    (_tl_dW2_wrong_activation, "uses the wrong layer's activation: layer 2's weights multiply a_1, "
+     "so its weight gradient pairs delta_2 with a_1, not with x."),
+    (_tl_no_prime, "is missing sigma'(z_1): after passing W_2^T delta_2 back, multiply entry by entry "
+     "by the sigmoid's derivative to get delta_1."),
+    (_tl_sigma_not_prime, "multiplies by sigma(z_1) = a_1 where the derivative sigma'(z_1) = "
+     "a_1 (1 - a_1) belongs."),
+    (_tl_prime_at_output, "evaluates the sigmoid's derivative at the output a_1 instead of at the "
+     "input z_1: a_1 (1 - a_1) already is sigma'(z_1), so do not apply sigma to a_1 again."),
+    (_tl_z_one_minus_z, "uses z_1 (1 - z_1); the sigmoid's derivative is sigma(z_1) (1 - sigma(z_1)) "
+     "= a_1 (1 - a_1)."),
+    (_tl_W2_not_transposed, "passes the error back with W_2 instead of its transpose: (a_1)_j feeds every "
+     "(z_2)_k with weight (W_2)_kj, and summing over k runs down a column of W_2."),
+    (_tl_dW1_wrong_activation, "uses the wrong layer's activation: layer 1's weights multiply its input x, "
+     "so its weight gradient pairs delta_1 with x, not with a_1."),
+    (_tl_dW1_transposed, "is the outer product the wrong way round (x delta_1^T); the rows of a weight "
+     "gradient follow the layer's outputs, like the rows of W_1."),
+    (_tl_no_bias, "is zero: the bias gradient is missing. A bias enters its layer's z with "
+     "coefficient 1, so its gradient is that layer's error delta."),
+    (_tl_db1_before_prime, "is dL/da_1, taken before the sigmoid: the bias b_1 sits inside sigma, "
+     "so its gradient is delta_1, after the factor sigma'(z_1)."),
+]
+
+_STALE_MESSAGE = (
+    "these are the gradients of the previous test's input, not of this one: your function reads "
+    "x, a1 or y_hat from a cache other than the `cache` argument (one made earlier, or a "
+    "variable of the notebook). Read every activation from `cache`."
+)
+
+
+def _key_label(key, D):
+    l = int(key[1:])
+    where = "the output layer" if l == D else f"layer {l}"
+    return f"d{key} ({where})"
+
+
+@exercise(
+    "ch3.two_layer_backward",
+    points=3,
+    title="The whole backward pass of the two-layer network",
+    reference=two_layer_backward,
+)
+def check_two_layer_backward(answer, t):
+    fn = t.require_callable()
+    previous = None
+    for case in t.cases(_two_layer_inputs, n=len(_TWO_LAYER_SIZES)):
+        params, cache, y = case.args
+        expected = t.reference(params, cache, y)
+        grads = _grads_dict(t, t.call(fn, params, cache, y), params)
+        stale = None
+        if previous is not None and previous[0]["W1"].shape == params["W1"].shape:
+            stale = two_layer_backward(params, previous[1], y)
+        predicted = [(_variant_grads(v, (params, cache, y)), text) for v, text in _TWO_LAYER_MISTAKES]
+        for key in _key_order(2):
+            label = _key_label(key, 2)
+            mistakes = []
+            if stale is not None:
+                mistakes.append(d.Mistake(stale[key], f"{label}: {_STALE_MESSAGE}"))
+            for grads_v, text in predicted:
+                value = grads_v.get(key)
+                if _still_possible(grads_v, expected, key, 2) and not d.close(value, expected[key]):
+                    mistakes.append(d.Mistake(value, f"{label} {text}"))
+            t.compare(
+                grads[key],
+                expected[key],
+                label,
+                mistakes=mistakes,
+                shape_hint=f"d{key} must have the shape of params[{key!r}].",
+                hint=_TWO_LAYER_HINTS[key],
+            )
+        previous = (params, cache)
+
+
+_TWO_LAYER_HINTS = {
+    "W2": "start from delta_2 = dL/dz_2 and pair it with the activation that enters layer 2.",
+    "b2": "b_2 enters z_2 with coefficient 1.",
+    "W1": "pass the error back through W_2 (transposed) and through the sigmoid, then pair "
+          "delta_1 with layer 1's input.",
+    "b1": "b_1 enters z_1 with coefficient 1, so its gradient is delta_1.",
+}
+
+
+for _variant, _ in _TWO_LAYER_MISTAKES:
+    check_two_layer_backward.add_wrong_answer(
+        _variant,
+        {
+            "_tl_sign": "wrong sign",
+            "_tl_dW2_transposed": "dW2 (the output layer) is the outer product the wrong way round",
+            "_tl_dW2_wrong_activation": "dW2 (the output layer) uses the wrong layer's activation",
+            "_tl_no_prime": "dW1 (layer 1) is missing sigma'(z_1)",
+            "_tl_sigma_not_prime": "dW1 (layer 1) multiplies by sigma(z_1)",
+            "_tl_prime_at_output": "at the output a_1 instead of at the input",
+            "_tl_z_one_minus_z": "dW1 (layer 1) uses z_1 (1 - z_1)",
+            "_tl_W2_not_transposed": "instead of its transpose",
+            "_tl_dW1_wrong_activation": "dW1 (layer 1) uses the wrong layer's activation",
+            "_tl_dW1_transposed": "dW1 (layer 1) is the outer product the wrong way round",
+            "_tl_no_bias": "db2 (the output layer) is zero",
+            "_tl_db1_before_prime": "db1 (layer 1) is dL/da_1",
+        }[_variant.__name__],
+        (_variant.__doc__ or "").strip().splitlines()[0],
+    )
+
+
+def _make_stale_answer():
+    saved = {}
+
+    def two_layer_backward_stale(params, cache, y):
+        """Keeps the first cache it sees and computes every later gradient from it."""
+        old = saved.setdefault("cache", cache)
+        return two_layer_backward(params, old, y)
+
+    return two_layer_backward_stale
+
+
+check_two_layer_backward.add_wrong_answer(
+    _make_stale_answer(), "previous test's input", "Computes the gradients from a stale cache (an earlier input)."
+)
+
+
+# --- ch3.backprop (capstone, stage b) -------------------------------------------------------
+
+
+def backprop(params, x, y):
+    """Reference: forward pass keeping z_l and a_l, then BP1-BP4, for any depth D.
+
+    Hidden layers are sigmoid, the output layer is softmax with cross-entropy, so BP1 is
+    delta_D = y_hat - y.
+    """
+    return _backprop_variant(params, x, y)
+
+
+def _backprop_variant(params, x, y, mistake=None):
+    D = len(params) // 2
+    a, zs = [x], [None]
+    for l in range(1, D + 1):
+        zs.append(params[f"W{l}"] @ a[l - 1] + params[f"b{l}"])
+        a.append(_softmax_col(zs[l]) if l == D else _sig(zs[l]))
+    delta = {D: y - a[D] if mistake == "sign" else a[D] - y}
+    if mistake == "output_prime":
+        delta[D] = delta[D] * a[D] * (1 - a[D])
+    for l in range(D - 1, 0, -1):
+        W, s = params[f"W{l + 1}"], a[l]
+        back = W @ delta[l + 1] if mistake == "no_transpose" else W.T @ delta[l + 1]
+        prime = {
+            "no_prime": 1.0,
+            "act_not_prime": s,
+            "prime_at_output": _sig(s) * (1 - _sig(s)),
+            "prime_next_layer": _sig(zs[l + 1]) * (1 - _sig(zs[l + 1])),
+        }.get(mistake, s * (1 - s))
+        delta[l] = back * prime
+    grads = {}
+    last = 2 if mistake == "stops_early" else 1
+    for l in range(D, last - 1, -1):
+        if mistake == "bp4_transposed":
+            grads[f"W{l}"] = a[l - 1] @ delta[l].T
+        elif mistake == "bp4_wrong_layer":
+            grads[f"W{l}"] = delta[l] @ a[l].T
+        else:
+            grads[f"W{l}"] = delta[l] @ a[l - 1].T
+        grads[f"b{l}"] = np.zeros_like(delta[l]) if mistake == "no_bias" else delta[l].copy()
+    return grads
+
+
+# (n_0, ..., n_D): square networks first, so transposes and wrong-layer mistakes run and can
+# be named; then depths 4, 3 and 2 with all widths different.
+_BACKPROP_SIZES = [(3, 3, 3, 3), (4, 4, 4, 4, 4), (4, 5, 3, 2), (2, 3, 2), (3, 6, 5, 4, 2)]
+
+
+def _backprop_inputs(rng, i):
+    sizes = _BACKPROP_SIZES[i]
+    params = _random_params(rng, sizes)
+    x = rng.normal(0.0, 1.5, (sizes[0], 1))
+    return {"params": params, "x": x, "y": _one_hot(sizes[-1], int(rng.integers(sizes[-1])))}
+
+
+def _bp_msg_sign(key, l, D):
+    return (f"has the wrong sign: BP1 for softmax with cross-entropy is delta_{D} = y_hat - y, prediction "
+            "minus target; y - y_hat is the negative gradient.")
+
+
+_BACKPROP_MISTAKES = {
+    "sign": _bp_msg_sign,
+    "output_prime": lambda key, l, D: (
+        f"has an extra factor in BP1: for softmax with cross-entropy the output error is delta_{D} = "
+        "y_hat - y directly; multiplying by y_hat (1 - y_hat) treats softmax like an element-wise sigmoid."),
+    "no_prime": lambda key, l, D: (
+        f"is wrong because delta_{l} lacks the factor sigma'(z_{l}): BP2 multiplies W_{l + 1}^T "
+        f"delta_{l + 1} entry by entry by the derivative of the activation."),
+    "act_not_prime": lambda key, l, D: (
+        f"is wrong because BP2 multiplies by sigma(z_{l}) = a_{l} where the derivative "
+        f"sigma'(z_{l}) = a_{l} (1 - a_{l}) belongs."),
+    "prime_at_output": lambda key, l, D: (
+        f"is wrong because sigma' is evaluated at the output a_{l} instead of at the input z_{l}: "
+        f"a_{l} (1 - a_{l}) already is sigma'(z_{l})."),
+    "prime_next_layer": lambda key, l, D: (
+        f"is wrong because BP2 uses the derivative at the layer above, z_{l + 1}; delta_{l} needs "
+        f"sigma'(z_{l}), the derivative of its own layer (an index off by one)."),
+    "no_transpose": lambda key, l, D: (
+        f"is wrong because BP2 uses W_{l + 1} where its transpose belongs: the sum over the units of "
+        f"layer {l + 1} runs down a column of W_{l + 1}, so it is W_{l + 1}^T delta_{l + 1}."),
+    "bp4_transposed": lambda key, l, D: (
+        f"is the outer product the wrong way round (a_{l - 1} delta_{l}^T): BP4 is delta_{l} "
+        f"a_{l - 1}^T, whose rows follow the layer's outputs like the rows of W_{l}."),
+    "bp4_wrong_layer": lambda key, l, D: (
+        f"uses the wrong layer's activation: W_{l} multiplies a_{l - 1}, the input of layer {l}, "
+        f"so BP4 pairs delta_{l} with a_{l - 1}, not with a_{l}."),
+    "no_bias": lambda key, l, D: (
+        f"is zero: the bias gradient is missing. b_{l} enters z_{l} with coefficient 1, so "
+        f"BP3 gives delta_{l}."),
+}
+
+_STOPS_EARLY = (
+    "the gradient dict has no 'W1' and 'b1' although the deeper layers are there: the loop over "
+    "layers stops before layer 1 (an off-by-one in its range?)."
+)
+
+
+@exercise("ch3.backprop", points=3, title="Backpropagation for any depth (BP1-BP4)", reference=backprop)
+def check_backprop(answer, t):
+    fn = t.require_callable()
+    for case in t.cases(_backprop_inputs, n=len(_BACKPROP_SIZES)):
+        params, x, y = case.args
+        D = len(params) // 2
+        expected = t.reference(params, x, y)
+        grads = _grads_dict(t, t.call(fn, params, x, y), params, missing_layer1_message=_STOPS_EARLY)
+        predicted = {
+            name: _variant_grads(lambda p, xx, yy, name=name: _backprop_variant(p, xx, yy, name), (params, x, y))
+            for name in _BACKPROP_MISTAKES
+        }
+        for key in _key_order(D):
+            l = int(key[1:])
+            label = _key_label(key, D)
+            mistakes = []
+            for name, message in _BACKPROP_MISTAKES.items():
+                value = predicted[name].get(key)
+                if _still_possible(predicted[name], expected, key, D) and not d.close(value, expected[key]):
+                    mistakes.append(d.Mistake(value, f"{label} {message(key, l, D)}"))
+            t.compare(
+                grads[key],
+                expected[key],
+                label,
+                mistakes=mistakes,
+                shape_hint=f"d{key} must have the shape of params[{key!r}].",
+                hint=(f"BP4 for layer {l}: the outer product of delta_{l} with the activation entering layer {l}."
+                      if key[0] == "W" else f"BP3: b_{l} enters z_{l} with coefficient 1."),
+            )
+
+
+def _bp_wrong(mistake, expect, doc):
+    def backprop_wrong(params, x, y):
+        return _backprop_variant(params, x, y, mistake)
+
+    backprop_wrong.__doc__ = doc
+    check_backprop.add_wrong_answer(backprop_wrong, expect, doc)
+
+
+_bp_wrong("sign", "wrong sign", "BP1 with y - y_hat.")
+_bp_wrong("output_prime", "extra factor in BP1", "BP1 multiplied by y_hat (1 - y_hat).")
+_bp_wrong("no_prime", "dW2 (layer 2) is wrong because delta_2 lacks the factor sigma'(z_2)", "BP2 without sigma'.")
+_bp_wrong("act_not_prime", "multiplies by sigma(z_2)", "BP2 with sigma(z) for sigma'(z).")
+_bp_wrong("prime_at_output", "evaluated at the output a_2", "BP2 with sigma'(a_l).")
+_bp_wrong("prime_next_layer", "derivative at the layer above", "BP2 with sigma'(z_{l+1}).")
+_bp_wrong("no_transpose", "BP2 uses W_3 where its transpose belongs", "BP2 with W for W^T.")
+_bp_wrong("bp4_transposed", "dW3 (the output layer) is the outer product the wrong way round", "BP4 as a delta^T.")
+_bp_wrong("bp4_wrong_layer", "dW3 (the output layer) uses the wrong layer's activation", "BP4 with a_l for a_{l-1}.")
+_bp_wrong("no_bias", "db3 (the output layer) is zero", "BP3 left out.")
+_bp_wrong("stops_early", "stops before layer 1", "The loop over layers ends at layer 2.")
