@@ -81,14 +81,35 @@ def check_sigmoid_prime(answer, t):
                 ),
                 d.Mistake(
                     1 - s,
-                    "sigmoid_prime(z) is only 1 - sigma(z): the factor sigma(z) is missing.",
-                ),
-                d.Mistake(
-                    np.exp(-z) / (1 + np.exp(-z)),
-                    "sigmoid_prime(z) is e^-z / (1 + e^-z) = 1 - sigma(z): the derivative of (1 + e^-z)^-1 "
-                    "squares the denominator.",
+                    "sigmoid_prime(z) is only 1 - sigma(z) (which is also e^-z / (1 + e^-z)): the factor "
+                    "sigma(z) is missing - differentiating (1 + e^-z)^-1 squares the denominator.",
                 ),
                 d.flipped_sign(-s * (1 - s), "sigmoid_prime(z)"),
+                d.Mistake(
+                    s * s,
+                    "sigmoid_prime(z) is sigma(z)^2 = 1 / (1 + e^-z)^2: the numerator e^-z of the "
+                    "derivative is missing.",
+                ),
+                d.Mistake(
+                    1 - np.tanh(z) ** 2,
+                    "sigmoid_prime(z) is 1 - tanh(z)^2, the derivative of tanh; the sigmoid's is "
+                    "sigma(z) (1 - sigma(z)).",
+                ),
+                d.Mistake(
+                    _sigmoid(s) * (1 - _sigmoid(s)),
+                    "sigmoid_prime(z) evaluates the derivative at the output sigma(z) instead of at the "
+                    "input z: s (1 - s) with s = sigma(z) is already the answer; do not apply sigma twice.",
+                ),
+                d.Mistake(
+                    np.full_like(z, 0.25),
+                    "sigmoid_prime(z) is the constant 1/4, the derivative's value at z = 0 only; it "
+                    "depends on z.",
+                ),
+                d.Mistake(
+                    1 - s * s,
+                    "sigmoid_prime(z) is 1 - sigma(z)^2, the pattern of tanh's derivative; the sigmoid's "
+                    "is sigma(z) (1 - sigma(z)).",
+                ),
             ],
             shape_hint="sigma' acts entry by entry, so the result has z's shape.",
             hint="with s = sigma(z), the derivative is s * (1 - s).",
@@ -118,6 +139,37 @@ def _sp_sign(z):
     """Minus the derivative."""
     s = 1.0 / (1.0 + np.exp(-z))
     return s * (s - 1)
+
+
+@check_sigmoid_prime.wrong_answer(expect="numerator")
+def _sp_squared(z):
+    """sigma(z)^2: the derivative of (1 + e^-z)^-1 without the inner derivative."""
+    return 1.0 / (1.0 + np.exp(-z)) ** 2
+
+
+@check_sigmoid_prime.wrong_answer(expect="derivative of tanh")
+def _sp_tanh(z):
+    """The derivative of tanh."""
+    return 1 - np.tanh(z) ** 2
+
+
+@check_sigmoid_prime.wrong_answer(expect="at the output")
+def _sp_at_output(z):
+    """s (1 - s) with s = sigma(sigma(z))."""
+    s = 1.0 / (1.0 + np.exp(-1.0 / (1.0 + np.exp(-z))))
+    return s * (1 - s)
+
+
+@check_sigmoid_prime.wrong_answer(expect="constant 1/4")
+def _sp_quarter(z):
+    """The maximum 1/4 everywhere."""
+    return np.full_like(z, 0.25, dtype=float)
+
+
+@check_sigmoid_prime.wrong_answer(expect="pattern of tanh")
+def _sp_one_minus_square(z):
+    """1 - sigma(z)^2."""
+    return 1 - (1.0 / (1.0 + np.exp(-z))) ** 2
 
 
 # --- ch3.softmax_ce_grad ------------------------------------------------------------------
@@ -174,6 +226,31 @@ def check_softmax_ce_grad(answer, t):
                     "that is dL/dy_hat, the gradient with respect to the probabilities; the question asks for "
                     "the gradient with respect to the logits f (through the softmax).",
                 ),
+                d.Mistake(
+                    np.exp(f) - y,
+                    "dL/df uses exp(f) without dividing by the sum of the exponentials: softmax normalises, "
+                    "so its entries add up to 1.",
+                ),
+                d.Mistake(
+                    np.exp(f - f.max()) - y,
+                    "dL/df uses exp(f - max f) without dividing by their sum: subtracting the largest logit "
+                    "keeps exp from overflowing, but softmax still divides by the sum.",
+                ),
+                d.Mistake(
+                    (y_hat - y) * y_hat * (1 - y_hat),
+                    "dL/df has an extra factor y_hat (1 - y_hat): softmax is not an element-wise sigmoid, "
+                    "and with cross-entropy the whole Jacobian collapses to y_hat - y.",
+                ),
+                d.Mistake(
+                    -y * np.log(y_hat),
+                    "that is the loss itself, entry by entry (-y log y_hat), not its gradient with respect "
+                    "to f.",
+                ),
+                d.Mistake(
+                    y_hat - 1,
+                    "dL/df subtracts 1 from every entry: only the true class's entry loses 1, the others "
+                    "keep their probability - subtract the one-hot y.",
+                ),
             ],
             shape_hint="The gradient has the shape of f, a column (K, 1).",
             hint="work out dL/df_i from L = -f_c + log(sum_j exp(f_j)) for the true class c.",
@@ -205,6 +282,34 @@ def _sce_axis(f, y):
     """Softmax along axis 1 of a column."""
     e = np.exp(f - f.max(axis=1, keepdims=True))
     return e / e.sum(axis=1, keepdims=True) - y
+
+
+@check_softmax_ce_grad.wrong_answer(expect="dL/dy_hat")
+def _sce_wrt_probs(f, y):
+    """The gradient with respect to the probabilities."""
+    e = np.exp(f - f.max())
+    return -y / (e / e.sum())
+
+
+@check_softmax_ce_grad.wrong_answer(expect="without dividing by their sum")
+def _sce_unnormalised(f, y):
+    """exp(f - max f) - y: the sum of the exponentials is forgotten."""
+    return np.exp(f - f.max()) - y
+
+
+@check_softmax_ce_grad.wrong_answer(expect="extra factor")
+def _sce_sigmoid_like(f, y):
+    """Multiplies by y_hat (1 - y_hat) as if softmax were element-wise."""
+    e = np.exp(f - f.max())
+    p = e / e.sum()
+    return (p - y) * p * (1 - p)
+
+
+@check_softmax_ce_grad.wrong_answer(expect="loss itself")
+def _sce_loss(f, y):
+    """Returns -y log(y_hat)."""
+    e = np.exp(f - f.max())
+    return -y * np.log(e / e.sum())
 
 
 # --- ch3.linear_backward ------------------------------------------------------------------
@@ -249,6 +354,10 @@ def check_linear_backward(answer, t):
                 d.Mistake(
                     W * delta, "dW multiplies W by delta; the weight gradient does not contain W: dW = delta x^T."
                 ),
+                d.Mistake(
+                    W.T @ delta,
+                    "dW has the values of dx: return the three gradients in the order (dW, db, dx).",
+                ),
             ],
             shape_hint="dW must have W's shape (n_out, n_in).",
             hint="dL/dW_ji = delta_j x_i.",
@@ -267,6 +376,7 @@ def check_linear_backward(answer, t):
                     "db is summed over the outputs to one number; each bias b_j gets its "
                     "own gradient delta_j, so db is a column like b.",
                 ),
+                d.Mistake(b, "db is b itself: return the gradient of L with respect to b, not the bias."),
             ],
             shape_hint="db must have b's shape, a column (n_out, 1).",
             hint="b enters z with coefficient 1.",
@@ -284,6 +394,11 @@ def check_linear_backward(answer, t):
                 d.Mistake(
                     W.T @ delta * x,
                     "dx is multiplied by x; the local derivative of z with respect to x is W, so dx = W^T delta.",
+                ),
+                d.Mistake(
+                    delta.T @ W,
+                    "dx is a row (1, n_in): delta^T W has the right numbers, but a sample is a column here, "
+                    "so dx must have x's shape (n_in, 1) - write it as W^T delta.",
                 ),
             ],
             shape_hint="dx must have x's shape, a column (n_in, 1).",
@@ -313,6 +428,30 @@ def _lb_W_not_WT(W, b, x, delta):
 def _lb_db_summed(W, b, x, delta):
     """db summed to a single number."""
     return delta @ x.T, float(np.sum(delta)), W.T @ delta
+
+
+@check_linear_backward.wrong_answer(expect="order (dW, db, dx)")
+def _lb_order(W, b, x, delta):
+    """Returns (dx, db, dW)."""
+    return W.T @ delta, delta, delta @ x.T
+
+
+@check_linear_backward.wrong_answer(expect="db is b itself")
+def _lb_db_is_b(W, b, x, delta):
+    """Returns b for db."""
+    return delta @ x.T, b, W.T @ delta
+
+
+@check_linear_backward.wrong_answer(expect="dx is a row")
+def _lb_dx_row(W, b, x, delta):
+    """dx = delta^T W, a row."""
+    return delta @ x.T, delta, delta.T @ W
+
+
+@check_linear_backward.wrong_answer(expect="multiplied by x")
+def _lb_dx_times_x(W, b, x, delta):
+    """Multiplies dx by x (only runs when n_out = n_in... or broadcasts)."""
+    return delta @ x.T, delta, (W.T @ delta) * x
 
 
 # --- ch3.error_recursion ------------------------------------------------------------------
@@ -368,6 +507,27 @@ def check_error_recursion(answer, t):
                     back * z * (1 - z),
                     "delta uses z (1 - z); the derivative of the sigmoid is sigma(z) (1 - sigma(z)).",
                 ),
+                d.Mistake(
+                    back * _sigmoid(s) * (1 - _sigmoid(s)),
+                    "delta evaluates sigma' at the output a = sigma(z) instead of at the input z: "
+                    "s (1 - s) with s = sigma(z) already is sigma'(z).",
+                ),
+                d.Mistake(
+                    W_next.T @ (delta_next * s * (1 - s)) if square else None,
+                    "delta multiplies delta_next by sigma'(z) before passing it back: sigma'(z) belongs to "
+                    "this layer, so apply it after W_next^T delta_next.",
+                ),
+                d.Mistake(
+                    back @ (s * (1 - s)).T,
+                    "delta is a matrix (n_l, n_l): the product with sigma'(z) is element-wise (Hadamard, "
+                    "`*` in numpy), not a matrix product.",
+                ),
+                d.flipped_sign(-back * s * (1 - s), "delta"),
+                d.Mistake(
+                    s * (1 - s),
+                    "delta is only sigma'(z): the error passed back from the next layer, W_next^T "
+                    "delta_next, is missing.",
+                ),
             ],
             shape_hint="delta has the shape of z, a column (n_l, 1).",
             hint="delta = (W_next^T delta_next) * s * (1 - s) with s = sigma(z).",
@@ -393,6 +553,41 @@ def _er_activation(W_next, delta_next, z):
     return (W_next.T @ delta_next) / (1.0 + np.exp(-z))
 
 
+@check_error_recursion.wrong_answer(expect="z (1 - z)")
+def _er_z_form(W_next, delta_next, z):
+    """z (1 - z) for sigma'(z)."""
+    return (W_next.T @ delta_next) * z * (1 - z)
+
+
+@check_error_recursion.wrong_answer(expect="at the output")
+def _er_at_output(W_next, delta_next, z):
+    """sigma' evaluated at sigma(z)."""
+    a = 1.0 / (1.0 + np.exp(-z))
+    s = 1.0 / (1.0 + np.exp(-a))
+    return (W_next.T @ delta_next) * s * (1 - s)
+
+
+@check_error_recursion.wrong_answer(expect="before passing it back")
+def _er_prime_first(W_next, delta_next, z):
+    """W^T (delta_next * sigma'(z)) (runs only for square W)."""
+    s = 1.0 / (1.0 + np.exp(-z))
+    return W_next.T @ (delta_next * s * (1 - s))
+
+
+@check_error_recursion.wrong_answer(expect="not a matrix product")
+def _er_matmul(W_next, delta_next, z):
+    """A matrix product with sigma'(z)^T instead of the element-wise product."""
+    s = 1.0 / (1.0 + np.exp(-z))
+    return (W_next.T @ delta_next) @ (s * (1 - s)).T
+
+
+@check_error_recursion.wrong_answer(expect="only sigma'(z)")
+def _er_only_prime(W_next, delta_next, z):
+    """Forgets the error passed back."""
+    s = 1.0 / (1.0 + np.exp(-z))
+    return s * (1 - s)
+
+
 # --- ch3.l2_weight_grad -------------------------------------------------------------------
 
 
@@ -401,7 +596,9 @@ def l2_weight_grad(delta, a_prev, W, lam):
     return delta @ a_prev.T + lam * W
 
 
-_L2_SETUPS = [(3, 2, 0.1), (2, 4, 0.5), (4, 3, 0.03), (1, 3, 1.0)]
+# A square layer first (a transposed outer product runs); no lambda = 1, where lambda (data + W)
+# would coincide with the right answer.
+_L2_SETUPS = [(3, 3, 0.3), (3, 2, 0.1), (2, 4, 0.5), (4, 3, 0.03), (1, 3, 0.7)]
 
 
 def _l2_inputs(rng, i):
@@ -447,12 +644,21 @@ def check_l2_weight_grad(answer, t):
                 ),
                 d.Mistake(
                     lam * (data + W),
-                    "dJ/dW multiplies the data gradient by lambda too; only the "
-                    "penalty carries lambda: delta a_prev^T + lambda W.",
+                    "dJ/dW multiplies the data gradient by lambda too; lambda belongs to the "
+                    "penalty's term alone: delta a_prev^T + lambda W.",
                 ),
                 d.Mistake(
                     a_prev @ delta.T + lam * W if W.shape[0] == W.shape[1] else None,
                     "dJ/dW has the outer product the wrong way round: it is delta a_prev^T.",
+                ),
+                d.Mistake(
+                    lam * W,
+                    "dJ/dW is only the penalty's term: the data path, the gradient of L, is missing.",
+                ),
+                d.Mistake(
+                    data + lam * W**2,
+                    "dJ/dW adds lambda W^2: that is (twice) the penalty itself; its derivative with "
+                    "respect to W is lambda W.",
                 ),
             ],
             shape_hint="dJ/dW has W's shape (n_out, n_in).",
@@ -478,6 +684,36 @@ def _l2_sign(delta, a_prev, W, lam):
     return delta @ a_prev.T - lam * W
 
 
+@check_l2_weight_grad.wrong_answer(expect="lambda/2 W")
+def _l2_half(delta, a_prev, W, lam):
+    """Keeps the 1/2 of the penalty."""
+    return delta @ a_prev.T + 0.5 * lam * W
+
+
+@check_l2_weight_grad.wrong_answer(expect="multiplies the data gradient by lambda")
+def _l2_lam_everywhere(delta, a_prev, W, lam):
+    """lambda (delta a^T + W)."""
+    return lam * (delta @ a_prev.T + W)
+
+
+@check_l2_weight_grad.wrong_answer(expect="wrong way round")
+def _l2_transposed(delta, a_prev, W, lam):
+    """a_prev delta^T + lambda W (runs only for square W)."""
+    return a_prev @ delta.T + lam * W
+
+
+@check_l2_weight_grad.wrong_answer(expect="only the penalty")
+def _l2_only_penalty(delta, a_prev, W, lam):
+    """Forgets the data term."""
+    return lam * W
+
+
+@check_l2_weight_grad.wrong_answer(expect="lambda W^2")
+def _l2_squared(delta, a_prev, W, lam):
+    """Adds lambda W**2."""
+    return delta @ a_prev.T + lam * W**2
+
+
 # --- ch3.central_difference ---------------------------------------------------------------
 
 
@@ -495,18 +731,21 @@ def central_difference(f, theta, h):
     return grad
 
 
-_CD_SHAPES = [(3,), (2, 3), (4, 1), (5,)]
+# (shape, h): small steps first; then large steps, where the truncation error (h^2 / 6 times
+# the third derivative) is far above the tolerance, so an answer that ignores h (or
+# hard-codes 1e-5) gives other numbers.
+_CD_CASES = [((3,), 1e-3), ((2, 3), 1e-3), ((4, 1), 1e-4), ((5,), 0.3), ((2, 2), 0.5)]
 
 
 def _cd_inputs(rng, i):
-    shape = _CD_SHAPES[i]
+    shape, h = _CD_CASES[i]
     A = rng.normal(size=shape)
 
     def f(theta):
         theta = np.asarray(theta, dtype=float)
-        return float(np.sum(np.sin(A * theta)) + 0.5 * np.sum(theta**3))
+        return float(np.sum(np.sin(A * theta)) + 0.5 * np.sum(theta**3) + np.sum(theta) ** 2)
 
-    return {"f": f, "theta": rng.normal(size=shape), "h": 1e-3}
+    return {"f": f, "theta": rng.normal(size=shape), "h": h}
 
 
 def _one_sided(f, theta, h):
@@ -520,10 +759,28 @@ def _one_sided(f, theta, h):
     return grad
 
 
+def _all_at_once(f, theta, h):
+    """Every entry moved together: the derivative along the all-ones direction, in every entry."""
+    theta = theta.astype(float)
+    return np.full_like(theta, (f(theta + h) - f(theta - h)) / (2 * h))
+
+
+def _whole_rows(f, theta, h):
+    """A 2-D theta perturbed one row at a time (``for i in range(len(theta))``)."""
+    theta = theta.astype(float)
+    grad = np.zeros_like(theta)
+    for i in range(len(theta)):
+        plus, minus = theta.copy(), theta.copy()
+        plus[i] += h
+        minus[i] -= h
+        grad[i] = (f(plus) - f(minus)) / (2 * h)
+    return grad
+
+
 @exercise("ch3.central_difference", points=1, title="A central-difference gradient", reference=central_difference)
 def check_central_difference(answer, t):
     fn = t.require_callable()
-    for case in t.cases(_cd_inputs, n=len(_CD_SHAPES)):
+    for case in t.cases(_cd_inputs, n=len(_CD_CASES)):
         f, theta, h = case.args
         expected = t.reference(f, theta.copy(), h)
         got = t.call(fn, f, theta, h)
@@ -532,6 +789,7 @@ def check_central_difference(answer, t):
                 "your function changed theta and did not put it back: after perturbing an entry, restore "
                 "its old value (or perturb a copy)."
             )
+        ref = central_difference(f, theta.copy(), h)
         t.compare(
             got,
             expected,
@@ -541,6 +799,36 @@ def check_central_difference(answer, t):
                     _one_sided(f, theta, h),
                     "the gradient is a one-sided difference (f(theta + h) - f(theta)) / h, whose error is of "
                     "order h; use the central difference (f(theta + h) - f(theta - h)) / (2h), error of order h^2.",
+                ),
+                d.Mistake(
+                    2 * ref,
+                    "the gradient is exactly twice the central difference: the two evaluations are 2h apart, "
+                    "so divide their difference by 2h, not by h.",
+                ),
+                d.Mistake(
+                    central_difference(f, theta.copy(), 1e-5) if abs(h - 1e-5) > 1e-9 else None,
+                    "the result does not depend on the step h you were given: it matches a fixed step of "
+                    "1e-5. Use the argument h (this test passes a large h on purpose).",
+                ),
+                d.Mistake(
+                    _all_at_once(f, theta, h),
+                    "the gradient moves every entry of theta at once: perturb one entry at a time (the unit "
+                    "vector e_i), so that each entry gets its own partial derivative.",
+                ),
+                d.Mistake(
+                    _whole_rows(f, theta, h) if theta.ndim == 2 and theta.shape[1] > 1 else None,
+                    "the gradient perturbs a whole row at a time: for a 2-D theta, theta[i] is a row. Loop "
+                    "over every entry, e.g. with np.ndindex(theta.shape).",
+                ),
+                d.Mistake(
+                    0.5 * _one_sided(f, theta, h),
+                    "the second evaluation is at theta, not at theta - h: after adding h, subtract 2h (or "
+                    "restore the entry first, then subtract h).",
+                ),
+                d.Mistake(
+                    ref * h * h,
+                    "the gradient is h^2 times too small: (f_plus - f_minus) / 2 * h divides by 2 and then "
+                    "multiplies by h - put 2 * h in parentheses.",
                 ),
             ],
             shape_hint="The gradient has theta's shape: one entry per entry of theta.",
@@ -554,10 +842,56 @@ def _cd_one_sided(f, theta, h):
     return _one_sided(f, theta, h)
 
 
-@check_central_difference.wrong_answer(expect="twice")
+@check_central_difference.wrong_answer(expect="twice the central difference")
 def _cd_missing_two(f, theta, h):
     """Divides by h instead of 2h."""
     return 2 * central_difference(f, theta.copy(), h)
+
+
+@check_central_difference.wrong_answer(expect="does not depend on the step h")
+def _cd_ignores_h(f, theta, h):
+    """Hard-codes the step 1e-5 and ignores h."""
+    return central_difference(f, theta, 1e-5)
+
+
+@check_central_difference.wrong_answer(expect="every entry of theta at once")
+def _cd_all_at_once(f, theta, h):
+    """theta + h moves all entries together."""
+    return _all_at_once(f, theta, h)
+
+
+@check_central_difference.wrong_answer(expect="whole row")
+def _cd_rows(f, theta, h):
+    """for i in range(len(theta)): a row at a time for 2-D theta."""
+    return _whole_rows(f, theta, h)
+
+
+@check_central_difference.wrong_answer(expect="not at theta - h")
+def _cd_second_at_theta(f, theta, h):
+    """theta[i] += h, then theta[i] -= h: the second evaluation is at theta."""
+    grad = np.zeros_like(theta, dtype=float)
+    for i in np.ndindex(theta.shape):
+        theta[i] += h
+        f_plus = f(theta)
+        theta[i] -= h
+        f_minus = f(theta)
+        grad[i] = (f_plus - f_minus) / (2 * h)
+    return grad
+
+
+@check_central_difference.wrong_answer(expect="parentheses")
+def _cd_precedence(f, theta, h):
+    """(f_plus - f_minus) / 2 * h."""
+    grad = np.zeros_like(theta, dtype=float)
+    for i in np.ndindex(theta.shape):
+        old = theta[i]
+        theta[i] = old + h
+        f_plus = f(theta)
+        theta[i] = old - h
+        f_minus = f(theta)
+        theta[i] = old
+        grad[i] = (f_plus - f_minus) / 2 * h
+    return grad
 
 
 @check_central_difference.wrong_answer(expect="put it back")
@@ -914,8 +1248,14 @@ def backprop(params, x, y):
     return _backprop_variant(params, x, y)
 
 
-def _backprop_variant(params, x, y, mistake=None):
+def _backprop_variant(params, x, y, mistake=None, at=None):
+    """The reference with one catalogued ``mistake``, made at layer ``at`` only (None: at every layer)."""
     D = len(params) // 2
+    full = mistake
+
+    def made(l):
+        return full if at is None or l == at else None
+
     a, zs = [x], [None]
     for l in range(1, D + 1):
         zs.append(params[f"W{l}"] @ a[l - 1] + params[f"b{l}"])
@@ -925,6 +1265,7 @@ def _backprop_variant(params, x, y, mistake=None):
         delta[D] = delta[D] * a[D] * (1 - a[D])
     for l in range(D - 1, 0, -1):
         W, s = params[f"W{l + 1}"], a[l]
+        mistake = made(l)
         back = W @ delta[l + 1] if mistake == "no_transpose" else W.T @ delta[l + 1]
         prime = {
             "no_prime": 1.0,
@@ -934,8 +1275,9 @@ def _backprop_variant(params, x, y, mistake=None):
         }.get(mistake, s * (1 - s))
         delta[l] = back * prime
     grads = {}
-    last = 2 if mistake == "stops_early" else 1
+    last = 2 if full == "stops_early" else 1
     for l in range(D, last - 1, -1):
+        mistake = made(l)
         if mistake == "bp4_transposed":
             grads[f"W{l}"] = a[l - 1] @ delta[l].T
         elif mistake == "bp4_wrong_layer":
@@ -1008,17 +1350,22 @@ def check_backprop(answer, t):
         D = len(params) // 2
         expected = t.reference(params, x, y)
         grads = _grads_dict(t, t.call(fn, params, x, y), params, missing_layer1_message=_STOPS_EARLY)
+        # predicted[name, l]: the gradients when the mistake is made at layer l only (BP1's
+        # mistakes can only be made at the output layer D).
         predicted = {
-            name: _variant_grads(lambda p, xx, yy, name=name: _backprop_variant(p, xx, yy, name), (params, x, y))
+            (name, l): _variant_grads(
+                lambda p, xx, yy, name=name, l=l: _backprop_variant(p, xx, yy, name, at=l), (params, x, y)
+            )
             for name in _BACKPROP_MISTAKES
+            for l in range(1, D + 1)
         }
         for key in _key_order(D):
             l = int(key[1:])
             label = _key_label(key, D)
             mistakes = []
             for name, message in _BACKPROP_MISTAKES.items():
-                value = predicted[name].get(key)
-                if _still_possible(predicted[name], expected, key, D) and not d.close(value, expected[key]):
+                value = predicted[name, l].get(key)
+                if _still_possible(predicted[name, l], expected, key, D) and not d.close(value, expected[key]):
                     mistakes.append(d.Mistake(value, f"{label} {message(key, l, D)}"))
             t.compare(
                 grads[key],
