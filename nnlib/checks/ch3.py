@@ -6,25 +6,41 @@ Single samples are column vectors ``(n, 1)``; ``W`` has shape ``(n_out, n_in)``.
     ``sigmoid_prime(z)``: :math:`\sigma'(z) = \sigma(z)(1 - \sigma(z))`, element-wise, ``z``'s shape.
 
 ``ch3.softmax_ce_grad``
-    ``softmax_ce_grad(f, y)``: :math:`\partial L/\partial f = \operatorname{softmax}(f) - y` for
-    :math:`L = -\sum_k y_k \log \operatorname{softmax}(f)_k`; ``f`` and the one-hot ``y`` are ``(K, 1)``.
+    ``softmax_ce_grad(z, y)``: :math:`\partial L/\partial z = \operatorname{softmax}(z) - y` for
+    :math:`L = -\sum_k y_k \log \operatorname{softmax}(z)_k`; ``z`` and the one-hot ``y`` are ``(K, 1)``.
 
 ``ch3.linear_backward``
     ``linear_backward(W, b, x, delta) -> (dW, db, dx)`` for :math:`z = W x + b` with
-    :math:`\delta = \partial L/\partial z`: :math:`dW = \delta x^T`, :math:`db = \delta`, :math:`dx = W^T\delta`.
+    :math:`\delta = \partial L/\partial z`: :math:`dW = \delta x^\top`, :math:`db = \delta`,
+    :math:`dx = W^\top\delta`.
 
 ``ch3.error_recursion``
     ``error_recursion(W_next, delta_next, z)``: BP2 for sigmoid units,
-    :math:`\delta^l = (W^{l+1})^T \delta^{l+1} \odot \sigma'(z^l)`.
+    :math:`\delta_l = (W_{l+1}^\top \delta_{l+1}) \odot \sigma'(z_l)`.
 
 ``ch3.l2_weight_grad``
     ``l2_weight_grad(delta, a_prev, W, lam)``: the weight gradient of
-    :math:`J = L + \frac{\lambda}{2}\sum\lVert W\rVert_F^2`, :math:`\delta a_{prev}^T + \lambda W`.
+    :math:`J = L + \frac{\lambda}{2}\sum\lVert W\rVert_F^2`, :math:`\delta a_{prev}^\top + \lambda W`.
 
 ``ch3.central_difference``
     ``central_difference(f, theta, h)``: the central-difference gradient of the scalar
     function ``f`` at the array ``theta``, :math:`(f(\theta + h e_i) - f(\theta - h e_i)) / 2h`
-    for every entry, returned with ``theta``'s shape; ``theta`` must be left unchanged.
+    for every entry, returned with ``theta``'s shape; ``theta`` must be left unchanged. Some
+    tests use a large ``h``, where the step changes the result beyond the tolerance.
+
+``ch3.two_layer_backward`` (capstone, stage a)
+    ``two_layer_backward(params, cache, y) -> grads`` for Chapter 3's two-layer network
+    :math:`z_1 = W_1 x + b_1`, :math:`a_1 = \sigma(z_1)`, :math:`z_2 = W_2 a_1 + b_2`,
+    :math:`\hat y = \operatorname{softmax}(z_2)` with cross-entropy. ``params`` has the keys
+    ``"W1", "b1", "W2", "b2"`` (``W_l`` is ``(n_l, n_{l-1})``, ``b_l`` a column ``(n_l, 1)``);
+    ``cache`` is :func:`nnlib.backprop.forward`'s dict ``{"x", "z1", "a1", "z2", "y_hat"}`` (all
+    columns); ``y`` is the one-hot target column ``(K, 1)``. ``grads`` has the keys and shapes of
+    ``params``. A diagnosis names the layer and the gradient (compared from the output layer down).
+
+``ch3.backprop`` (capstone, stage b)
+    ``backprop(params, x, y) -> grads`` for any depth ``D = len(params) // 2``: sigmoid hidden
+    layers, a softmax output with cross-entropy (so BP1 is :math:`\delta_D = \hat y - y`),
+    ``x`` a column ``(n_0, 1)``, ``y`` a one-hot column ``(n_D, 1)``; BP2-BP4 for the rest.
 """
 
 from __future__ import annotations
@@ -175,9 +191,9 @@ def _sp_one_minus_square(z):
 # --- ch3.softmax_ce_grad ------------------------------------------------------------------
 
 
-def softmax_ce_grad(f, y):
-    """Reference: dL/df = softmax(f) - y for a column of logits f and a one-hot column y."""
-    e = np.exp(f - f.max())
+def softmax_ce_grad(z, y):
+    """Reference: dL/dz = softmax(z) - y for a column of logits z and a one-hot column y."""
+    e = np.exp(z - z.max())
     return e / e.sum() - y
 
 
@@ -188,7 +204,7 @@ def _softmax_inputs(rng, i):
     K = _SOFTMAX_K[i]
     y = np.zeros((K, 1))
     y[rng.integers(K), 0] = 1.0
-    return {"f": rng.normal(0.0, 2.0, size=(K, 1)), "y": y}
+    return {"z": rng.normal(0.0, 2.0, size=(K, 1)), "y": y}
 
 
 @exercise(
@@ -200,115 +216,115 @@ def _softmax_inputs(rng, i):
 def check_softmax_ce_grad(answer, t):
     fn = t.require_callable()
     for case in t.cases(_softmax_inputs, n=len(_SOFTMAX_K)):
-        f, y = case.args
-        expected = t.reference(f, y)
-        got = t.call(fn, f, y)
-        y_hat = _softmax_col(f)
+        z, y = case.args
+        expected = t.reference(z, y)
+        got = t.call(fn, z, y)
+        y_hat = _softmax_col(z)
         t.compare(
             got,
             expected,
-            "dL/df",
+            "dL/dz",
             mistakes=[
                 d.Mistake(
                     y - y_hat,
-                    "dL/df has the wrong sign: y - y_hat is the NEGATIVE gradient. The gradient is "
+                    "dL/dz has the wrong sign: y - y_hat is the NEGATIVE gradient. The gradient is "
                     "prediction minus target, y_hat - y.",
                 ),
-                d.Mistake(f - y, "dL/df uses the logits f where the probabilities belong: apply softmax to f first."),
-                d.Mistake(y_hat, "dL/df is just softmax(f): the target y is missing (subtract it)."),
+                d.Mistake(z - y, "dL/dz uses the logits z where the probabilities belong: apply softmax to z first."),
+                d.Mistake(y_hat, "dL/dz is just softmax(z): the target y is missing (subtract it)."),
                 d.Mistake(
-                    np.ones_like(f) - y,
+                    np.ones_like(z) - y,
                     "softmax was taken over the wrong axis: for a column (K, 1) the classes run down axis 0, "
                     "so every probability came out as 1.",
                 ),
                 d.Mistake(
                     -y / y_hat,
                     "that is dL/dy_hat, the gradient with respect to the probabilities; the question asks for "
-                    "the gradient with respect to the logits f (through the softmax).",
+                    "the gradient with respect to the logits z (through the softmax).",
                 ),
                 d.Mistake(
-                    np.exp(f) - y,
-                    "dL/df uses exp(f) without dividing by the sum of the exponentials: softmax normalises, "
+                    np.exp(z) - y,
+                    "dL/dz uses exp(z) without dividing by the sum of the exponentials: softmax normalises, "
                     "so its entries add up to 1.",
                 ),
                 d.Mistake(
-                    np.exp(f - f.max()) - y,
-                    "dL/df uses exp(f - max f) without dividing by their sum: subtracting the largest logit "
+                    np.exp(z - z.max()) - y,
+                    "dL/dz uses exp(z - max z) without dividing by their sum: subtracting the largest logit "
                     "keeps exp from overflowing, but softmax still divides by the sum.",
                 ),
                 d.Mistake(
                     (y_hat - y) * y_hat * (1 - y_hat),
-                    "dL/df has an extra factor y_hat (1 - y_hat): softmax is not an element-wise sigmoid, "
+                    "dL/dz has an extra factor y_hat (1 - y_hat): softmax is not an element-wise sigmoid, "
                     "and with cross-entropy the whole Jacobian collapses to y_hat - y.",
                 ),
                 d.Mistake(
                     -y * np.log(y_hat),
                     "that is the loss itself, entry by entry (-y log y_hat), not its gradient with respect "
-                    "to f.",
+                    "to z.",
                 ),
                 d.Mistake(
                     y_hat - 1,
-                    "dL/df subtracts 1 from every entry: only the true class's entry loses 1, the others "
+                    "dL/dz subtracts 1 from every entry: only the true class's entry loses 1, the others "
                     "keep their probability - subtract the one-hot y.",
                 ),
             ],
-            shape_hint="The gradient has the shape of f, a column (K, 1).",
-            hint="work out dL/df_i from L = -f_c + log(sum_j exp(f_j)) for the true class c.",
+            shape_hint="The gradient has the shape of z, a column (K, 1).",
+            hint="work out dL/dz_i from L = -f_c + log(sum_j exp(f_j)) for the true class c.",
         )
 
 
 @check_softmax_ce_grad.wrong_answer(expect="NEGATIVE gradient")
-def _sce_flipped(f, y):
+def _sce_flipped(z, y):
     """y - y_hat: the sign found in some published derivations."""
-    e = np.exp(f - f.max())
+    e = np.exp(z - z.max())
     return y - e / e.sum()
 
 
 @check_softmax_ce_grad.wrong_answer(expect="apply softmax")
-def _sce_no_softmax(f, y):
-    """Forgets the softmax: f - y."""
-    return f - y
+def _sce_no_softmax(z, y):
+    """Forgets the softmax: z - y."""
+    return z - y
 
 
 @check_softmax_ce_grad.wrong_answer(expect="target y is missing")
-def _sce_no_target(f, y):
+def _sce_no_target(z, y):
     """Returns the probabilities only."""
-    e = np.exp(f - f.max())
+    e = np.exp(z - z.max())
     return e / e.sum()
 
 
 @check_softmax_ce_grad.wrong_answer(expect="wrong axis")
-def _sce_axis(f, y):
+def _sce_axis(z, y):
     """Softmax along axis 1 of a column."""
-    e = np.exp(f - f.max(axis=1, keepdims=True))
+    e = np.exp(z - z.max(axis=1, keepdims=True))
     return e / e.sum(axis=1, keepdims=True) - y
 
 
 @check_softmax_ce_grad.wrong_answer(expect="dL/dy_hat")
-def _sce_wrt_probs(f, y):
+def _sce_wrt_probs(z, y):
     """The gradient with respect to the probabilities."""
-    e = np.exp(f - f.max())
+    e = np.exp(z - z.max())
     return -y / (e / e.sum())
 
 
 @check_softmax_ce_grad.wrong_answer(expect="without dividing by their sum")
-def _sce_unnormalised(f, y):
-    """exp(f - max f) - y: the sum of the exponentials is forgotten."""
-    return np.exp(f - f.max()) - y
+def _sce_unnormalised(z, y):
+    """exp(z - max z) - y: the sum of the exponentials is forgotten."""
+    return np.exp(z - z.max()) - y
 
 
 @check_softmax_ce_grad.wrong_answer(expect="extra factor")
-def _sce_sigmoid_like(f, y):
+def _sce_sigmoid_like(z, y):
     """Multiplies by y_hat (1 - y_hat) as if softmax were element-wise."""
-    e = np.exp(f - f.max())
+    e = np.exp(z - z.max())
     p = e / e.sum()
     return (p - y) * p * (1 - p)
 
 
 @check_softmax_ce_grad.wrong_answer(expect="loss itself")
-def _sce_loss(f, y):
+def _sce_loss(z, y):
     """Returns -y log(y_hat)."""
-    e = np.exp(f - f.max())
+    e = np.exp(z - z.max())
     return -y * np.log(e / e.sum())
 
 
