@@ -269,7 +269,7 @@ def check_softmax_ce_grad(answer, t):
                 ),
             ],
             shape_hint="The gradient has the shape of z, a column (K, 1).",
-            hint="work out dL/dz_i from L = -f_c + log(sum_j exp(f_j)) for the true class c.",
+            hint="work out dL/dz_i from L = -z_c + log(sum_j exp(z_j)) for the true class c.",
         )
 
 
