@@ -179,3 +179,13 @@ def test_chapter_imports_no_name_the_learner_is_asked_to_define():
         for node in ast.walk(ast.parse(src.replace("%", "#"))):
             if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("nnlib"):
                 assert not {a.asname or a.name for a in node.names} & stubs, src
+
+
+def test_two_layer_backward_that_reads_the_notebook_cache_is_named():
+    """The realistic stale cache: x, a1, y_hat read from the notebook instead of from `cache`."""
+    from nnlib.checks.ch3 import _make_notebook_reader
+
+    result = check("ch3.two_layer_backward", _make_notebook_reader())
+    assert result.status == "incorrect"
+    assert "reads the notebook's variables a1, x, y_hat" in result.message
+    assert "stale cache" in result.message

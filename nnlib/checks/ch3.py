@@ -1169,6 +1169,25 @@ def _key_label(key, D):
     return f"d{key} ({where})"
 
 
+#: Names the chapter's notebook defines for its own two-layer network; a function that reads
+#: them as globals computes with that network's cache, not with the one it is given.
+_NOTEBOOK_CACHE_NAMES = ("x", "z1", "a1", "z2", "y_hat", "cache", "W1", "b1", "W2", "b2")
+
+
+def _global_reads(fn, names):
+    """Which of ``names`` the function (or a function nested in it) reads as globals that exist."""
+    code = getattr(fn, "__code__", None)
+    namespace = getattr(fn, "__globals__", None)
+    if code is None or not isinstance(namespace, dict):
+        return []
+    found, stack = set(), [code]
+    while stack:
+        c = stack.pop()
+        found |= {n for n in c.co_names if n in names and n in namespace}
+        stack.extend(k for k in c.co_consts if hasattr(k, "co_names"))
+    return sorted(found)
+
+
 @exercise(
     "ch3.two_layer_backward",
     points=3,
@@ -1177,6 +1196,14 @@ def _key_label(key, D):
 )
 def check_two_layer_backward(answer, t):
     fn = t.require_callable()
+    leaks = _global_reads(fn, _NOTEBOOK_CACHE_NAMES)
+    if leaks:
+        t.fail(
+            f"your function reads the notebook's variable{'s' if len(leaks) > 1 else ''} "
+            f"{', '.join(leaks)} instead of its arguments: those belong to the chapter's own network "
+            "and input, so every gradient would come from a stale cache. Read the activations from "
+            "`cache` and the weights from `params`."
+        )
     previous = None
     for case in t.cases(_two_layer_inputs, n=len(_TWO_LAYER_SIZES)):
         params, cache, y = case.args
@@ -1250,6 +1277,26 @@ def _make_stale_answer():
 check_two_layer_backward.add_wrong_answer(
     _make_stale_answer(), "previous test's input", "Computes the gradients from a stale cache (an earlier input)."
 )
+
+
+def _make_notebook_reader():
+    """A two-layer backward that reads x, a1 and y_hat from the notebook instead of from `cache`."""
+    rng = np.random.default_rng(3)
+    params = _random_params(rng, (2, 3, 2))
+    namespace = {"np": np, **_two_layer_forward(params, rng.normal(size=(2, 1)))}
+    source = (
+        "def two_layer_backward(params, cache, y):\n"
+        "    delta2 = y_hat - y\n"
+        "    delta1 = (params['W2'].T @ delta2) * a1 * (1 - a1)\n"
+        "    return {'W1': delta1 @ x.T, 'b1': delta1, 'W2': delta2 @ a1.T, 'b2': delta2}\n"
+    )
+    exec(compile(source, "<notebook cell>", "exec"), namespace)  # noqa: S102 - a fixed, local source
+    return namespace["two_layer_backward"]
+
+
+
+# Not in the catalogue: the generic tests wrap every catalogued answer in a spy object, which
+# hides the function's globals; tests/test_ch3_checks.py checks this diagnosis directly.
 
 
 # --- ch3.backprop (capstone, stage b) -------------------------------------------------------
