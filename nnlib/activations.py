@@ -1,12 +1,13 @@
 """Activation functions and their derivatives (Chapters 3 and 5).
 
-Each activation comes as two plain functions - the value ``g(z)`` and the derivative
-``g'(z)`` - that work element-wise on arrays of any shape, and as a layer class
-(see :mod:`nnlib.layers`) whose ``backward`` multiplies the upstream gradient by
-``g'(z)`` element-wise: :math:`\\partial L/\\partial z = \\partial L/\\partial a \\odot g'(z)`.
+Each activation comes as two plain functions - the value :math:`\\phi(z)` and the
+derivative :math:`\\phi'(z)` - that work element-wise on arrays of any shape, and as a
+layer class (see :mod:`nnlib.layers`) whose ``backward`` multiplies the upstream gradient
+by :math:`\\phi'(z)` element-wise: :math:`\\partial L/\\partial z = \\partial L/\\partial a \\odot \\phi'(z)`
+for :math:`a = \\phi(z)`.
 
 Softmax is the exception: it couples the entries of a sample, so its backward is a
-Jacobian-vector product rather than an element-wise product.
+vector-Jacobian product rather than an element-wise product.
 """
 
 from __future__ import annotations
@@ -80,7 +81,7 @@ def leaky_relu_prime(z, slope=0.01):
 
 
 def identity(z):
-    """The identity :math:`g(z) = z` (a linear output layer, e.g. for regression)."""
+    """The identity :math:`\\phi(z) = z` (a linear output layer, e.g. for regression)."""
     return as_float_array(z, "z")
 
 
@@ -109,9 +110,10 @@ def softmax(z, axis=-1):
 def softmax_backward(y_hat, dout, axis=-1):
     r"""Vector-Jacobian product of softmax: given :math:`\hat y` and :math:`\partial L/\partial \hat y`.
 
-    The Jacobian is :math:`\partial \hat y_i / \partial z_j = \hat y_i(\delta_{ij} - \hat y_j)`,
-    so :math:`\partial L/\partial z = \hat y \odot (g - \langle g, \hat y\rangle)` with
-    :math:`g = \partial L/\partial \hat y` - no K-by-K matrix is ever built.
+    The Jacobian is :math:`\partial \hat y_i / \partial z_j = \hat y_i([i = j] - \hat y_j)`,
+    so :math:`\partial L/\partial z = \hat y \odot (\delta - \langle \delta, \hat y\rangle)` with the
+    upstream gradient :math:`\delta = \partial L/\partial \hat y` (``dout``) - no K-by-K matrix is
+    ever built.
     """
     y_hat = as_float_array(y_hat, "y_hat")
     dout = as_float_array(dout, "dout")

@@ -5,49 +5,52 @@ batched gradients against the per-sample functions here.
 
 Conventions (Chapter 3 only):
 
-* A sample ``x`` is a **column vector** of shape ``(n_in, 1)``; a 1-D ``(n_in,)`` is
+* A sample ``x`` is a **column vector** of shape ``(n_0, 1)``; a 1-D ``(n_0,)`` is
   accepted and turned into a column.
 * Parameters live in a dict ``params`` with keys ``"W1", "b1", "W2", "b2", ...``
-  (layer ``l`` maps layer ``l-1`` to layer ``l``). ``W<l>`` has shape
-  ``(n_l, n_{l-1})`` - the same as :class:`nnlib.Linear`'s ``W`` - and ``b<l>`` is a
-  **column** ``(n_l, 1)``. :class:`nnlib.Linear` stores its bias as a vector ``(n_l,)``;
-  :func:`to_sequential` and :func:`from_sequential` convert (``b[:, None]`` and
-  ``b[:, 0]``).
+  (layer ``l`` maps layer ``l-1`` to layer ``l``, for ``l = 1, ..., D``). ``W<l>`` has
+  shape ``(n_l, n_{l-1})`` - the same as :class:`nnlib.Linear`'s ``W`` - and ``b<l>``
+  is a **column** ``(n_l, 1)``. :class:`nnlib.Linear` stores its bias as a vector
+  ``(n_l,)``; :func:`to_sequential` and :func:`from_sequential` convert (``b[:, None]``
+  and ``b[:, 0]``).
 * Targets ``y`` are a class index ``c`` (an int) or a one-hot column ``(K, 1)``.
 * Gradients come in a dict with the same keys and shapes as ``params``.
 
-The two-layer classifier of the chapter:
+The two-layer classifier of the chapter (its forward cache, returned by :func:`forward`,
+is the dict ``{"x", "z1", "a1", "z2", "y_hat"}``, every entry a column):
 
 .. math::
     \begin{aligned}
-    f_1 &= W_1 x + b_1, & g_1 &= \sigma(f_1), & f_2 &= W_2 g_1 + b_2,\\
-    \hat y &= \operatorname{softmax}(f_2), & L &= -\textstyle\sum_k y_k \log \hat y_k
+    z_1 &= W_1 x + b_1, & a_1 &= \sigma(z_1), & z_2 &= W_2 a_1 + b_2,\\
+    \hat y &= \operatorname{softmax}(z_2), & L &= -\textstyle\sum_k y_k \log \hat y_k
     \end{aligned}
 
 and its backward pass (note the sign: :math:`\hat y - y`, prediction minus target):
 
 .. math::
     \begin{aligned}
-    \delta_2 &= \frac{\partial L}{\partial f_2} = \hat y - y, &
-    \frac{\partial L}{\partial W_2} &= \delta_2 g_1^T, &
+    \delta_2 &= \frac{\partial L}{\partial z_2} = \hat y - y, &
+    \frac{\partial L}{\partial W_2} &= \delta_2 a_1^\top, &
     \frac{\partial L}{\partial b_2} &= \delta_2,\\
-    \frac{\partial L}{\partial g_1} &= W_2^T \delta_2, &
-    \delta_1 &= \frac{\partial L}{\partial g_1}\odot g_1\odot(1 - g_1), & &\\
-    \frac{\partial L}{\partial W_1} &= \delta_1 x^T, &
+    \frac{\partial L}{\partial a_1} &= W_2^\top \delta_2, &
+    \delta_1 &= \frac{\partial L}{\partial a_1}\odot a_1\odot(1 - a_1), & &\\
+    \frac{\partial L}{\partial W_1} &= \delta_1 x^\top, &
     \frac{\partial L}{\partial b_1} &= \delta_1 & &
     \end{aligned}
 
-The general recursion for ``L`` layers (:func:`deep_forward`, :func:`deep_backward`)
-uses the four equations
+The general recursion for ``D`` layers (:func:`deep_forward`, :func:`deep_backward`),
+with :math:`a_0 = x`, :math:`z_l = W_l a_{l-1} + b_l`, :math:`a_l = \phi(z_l)`, uses the
+four equations
 
 .. math::
     \begin{aligned}
-    &\text{BP1: } \delta^L = \nabla_{a^L} L \odot g'(z^L), &
-    &\text{BP2: } \delta^l = (W^{l+1})^T \delta^{l+1} \odot g'(z^l),\\
-    &\text{BP3: } \frac{\partial L}{\partial b^l} = \delta^l, &
-    &\text{BP4: } \frac{\partial L}{\partial W^l} = \delta^l (a^{l-1})^T
+    &\text{BP1: } \delta_D = \nabla_{a_D} L \odot \phi'(z_D), &
+    &\text{BP2: } \delta_l = (W_{l+1}^\top \delta_{l+1}) \odot \phi'(z_l),\\
+    &\text{BP3: } \frac{\partial L}{\partial b_l} = \delta_l, &
+    &\text{BP4: } \frac{\partial L}{\partial W_l} = \delta_l a_{l-1}^\top
     \end{aligned}
 
+(for a softmax output with cross-entropy, BP1 is :math:`\delta_D = \hat y - y`).
 With an L2 penalty :math:`J = L + \frac{\lambda}{2}\sum_l \lVert W_l\rVert_F^2` every
 weight gradient gains :math:`\lambda W_l` (biases are not penalised).
 """
@@ -133,16 +136,16 @@ def one_hot_column(y, K):
 
 
 def n_layers(params):
-    """Number of weight layers ``L`` in ``params`` (keys ``W1..WL``, ``b1..bL``)."""
+    """Number of weight layers ``D`` (the depth) in ``params`` (keys ``W1..WD``, ``b1..bD``)."""
     if not isinstance(params, dict) or "W1" not in params:
         raise TypeError(
             f"params must be a dict with keys 'W1', 'b1', 'W2', 'b2', ..., got {describe(params)}. "
             "Make one with init_params()."
         )
-    L = 0
-    while f"W{L + 1}" in params:
-        L += 1
-    for l in range(1, L + 1):
+    D = 0
+    while f"W{D + 1}" in params:
+        D += 1
+    for l in range(1, D + 1):
         W, b = params[f"W{l}"], params.get(f"b{l}")
         if b is None:
             raise ValueError(f"params has W{l} but no b{l}; expected a bias for every layer. Add b{l} (n_out, 1).")
@@ -158,11 +161,11 @@ def n_layers(params):
                 f"W{l} has shape {np.shape(W)} but W{l - 1} has {np.shape(params[f'W{l - 1}'])[0]} outputs; "
                 f"W{l} needs {np.shape(params[f'W{l - 1}'])[0]} columns."
             )
-    return L
+    return D
 
 
 def init_params(sizes=(2, 3, 2), rng=None, scale=1.0):
-    """Random parameters for layer sizes ``[n_0, n_1, ..., n_L]`` (default: the chapter's 2-3-2 network).
+    """Random parameters for layer sizes ``[n_0, n_1, ..., n_D]`` (default: the chapter's 2-3-2 network).
 
     ``W<l>`` ~ normal with standard deviation ``scale / sqrt(n_{l-1})``, shape ``(n_l, n_{l-1})``;
     ``b<l>`` ~ normal with standard deviation ``0.1 * scale``, a column ``(n_l, 1)`` (small but
@@ -184,19 +187,20 @@ def init_params(sizes=(2, 3, 2), rng=None, scale=1.0):
 def forward(params, x):
     r"""Forward pass of the two-layer classifier for one sample; returns the cache dict.
 
-    ``x``: column ``(n_0, 1)``. Returns ``{"x", "f1", "g1", "f2", "y_hat"}`` with
-    :math:`f_1 = W_1 x + b_1` ``(n_1, 1)``, :math:`g_1 = \sigma(f_1)`,
-    :math:`f_2 = W_2 g_1 + b_2` ``(K, 1)`` and :math:`\hat y = \operatorname{softmax}(f_2)`.
+    ``x``: column ``(n_0, 1)``. Returns the cache ``{"x", "z1", "a1", "z2", "y_hat"}``
+    (all columns) with :math:`z_1 = W_1 x + b_1` ``(n_1, 1)``, :math:`a_1 = \sigma(z_1)`
+    ``(n_1, 1)``, :math:`z_2 = W_2 a_1 + b_2` ``(K, 1)`` and
+    :math:`\hat y = \operatorname{softmax}(z_2)` ``(K, 1)``; ``"x"`` is the input as a column.
     """
     if n_layers(params) != 2:
         raise ValueError("forward is the two-layer network (W1, b1, W2, b2); use deep_forward for other depths.")
     W1, b1, W2, b2 = params["W1"], params["b1"], params["W2"], params["b2"]
     x = as_column(x, "x", n=W1.shape[1])
-    f1 = W1 @ x + b1
-    g1 = sigmoid(f1)
-    f2 = W2 @ g1 + b2
-    y_hat = softmax(f2, axis=0)
-    return {"x": x, "f1": f1, "g1": g1, "f2": f2, "y_hat": y_hat}
+    z1 = W1 @ x + b1
+    a1 = sigmoid(z1)
+    z2 = W2 @ a1 + b2
+    y_hat = softmax(z2, axis=0)
+    return {"x": x, "z1": z1, "a1": a1, "z2": z2, "y_hat": y_hat}
 
 
 def l2_penalty(params, lam):
@@ -208,14 +212,14 @@ def l2_penalty(params, lam):
 def loss(cache, y, params=None, lam=0.0):
     r"""Cross-entropy :math:`L = -\sum_k y_k\log\hat y_k` of a forward cache; with ``lam > 0``, :math:`J = L + s`.
 
-    Computed from the logits ``f2`` (stable): :math:`-\log\hat y_c = \log\sum_j e^{f_{2,j}} - f_{2,c}`.
+    Computed from the logits ``z2`` (stable): :math:`-\log\hat y_c = \log\sum_j e^{(z_2)_j} - (z_2)_c`.
     ``params`` is needed only for the penalty.
     """
-    f2 = cache["f2"]
+    z2 = cache["z2"]
     lam = non_negative_number(lam, "lam", "Use 0 for no penalty or a small value such as 1e-3.")
-    y = one_hot_column(y, f2.shape[0])
-    m = f2.max()
-    log_y_hat = f2 - m - np.log(np.sum(np.exp(f2 - m)))
+    y = one_hot_column(y, z2.shape[0])
+    m = z2.max()
+    log_y_hat = z2 - m - np.log(np.sum(np.exp(z2 - m)))
     L = -float(np.sum(y * log_y_hat))
     if lam:
         if params is None:
@@ -224,30 +228,31 @@ def loss(cache, y, params=None, lam=0.0):
     return L
 
 
-#: The cache entries the two-layer backward pass reads: ``f1`` and ``f2`` are not needed,
-#: because sigma'(f1) = g1 (1 - g1) and dL/df2 = y_hat - y use the stored outputs.
-BACKWARD_READS = ("x", "g1", "y_hat")
+#: The cache entries the two-layer backward pass reads: ``z1`` and ``z2`` are not needed,
+#: because sigma'(z1) = a1 (1 - a1) and dL/dz2 = y_hat - y use the stored outputs.
+BACKWARD_READS = ("x", "a1", "y_hat")
 
 
 def backward(params, cache, y, lam=0.0, return_deltas=False):
     r"""Backward pass of the two-layer classifier for one sample.
 
-    Reads only ``cache["x"]``, ``cache["g1"]`` and ``cache["y_hat"]`` (see
-    :data:`BACKWARD_READS`). Returns ``grads = {"W1", "b1", "W2", "b2"}`` with the
-    shapes of ``params``; with ``lam > 0`` the weight gradients include :math:`\lambda W`.
-    With ``return_deltas=True`` returns ``(grads, deltas)`` where ``deltas`` holds
-    ``"delta2"`` :math:`=\partial L/\partial f_2`, ``"dg1"`` :math:`=\partial L/\partial g_1`
-    and ``"delta1"`` :math:`=\partial L/\partial f_1` (all columns).
+    ``cache`` is :func:`forward`'s dict; only ``cache["x"]``, ``cache["a1"]`` and
+    ``cache["y_hat"]`` are read (see :data:`BACKWARD_READS`). Returns
+    ``grads = {"W1", "b1", "W2", "b2"}`` with the shapes of ``params``; with ``lam > 0``
+    the weight gradients include :math:`\lambda W`. With ``return_deltas=True`` returns
+    ``(grads, deltas)`` where ``deltas`` holds ``"delta2"`` :math:`=\partial L/\partial z_2`,
+    ``"da1"`` :math:`=\partial L/\partial a_1` and ``"delta1"`` :math:`=\partial L/\partial z_1`
+    (all columns).
     """
     W2 = params["W2"]
     lam = non_negative_number(lam, "lam", "Use 0 for no penalty or a small value such as 1e-3.")
-    x, g1, y_hat = cache["x"], cache["g1"], cache["y_hat"]
+    x, a1, y_hat = cache["x"], cache["a1"], cache["y_hat"]
     y = one_hot_column(y, y_hat.shape[0])
-    delta2 = y_hat - y  # dL/df2: prediction minus target (y - y_hat is the NEGATIVE gradient)
-    dW2 = delta2 @ g1.T  # (K, 1)(1, n1) -> W2's shape
+    delta2 = y_hat - y  # dL/dz2: prediction minus target (y - y_hat is the NEGATIVE gradient)
+    dW2 = delta2 @ a1.T  # (K, 1)(1, n1) -> W2's shape
     db2 = delta2
-    dg1 = W2.T @ delta2  # pass dL/dg1 back; no need to re-expand the chain
-    delta1 = dg1 * g1 * (1.0 - g1)  # Hadamard product with sigma'(f1)
+    da1 = W2.T @ delta2  # pass dL/da1 back; no need to re-expand the chain
+    delta1 = da1 * a1 * (1.0 - a1)  # Hadamard product with sigma'(z1)
     dW1 = delta1 @ x.T
     db1 = delta1
     if lam:
@@ -255,7 +260,7 @@ def backward(params, cache, y, lam=0.0, return_deltas=False):
         dW2 = dW2 + lam * W2
     grads = {"W1": dW1, "b1": db1, "W2": dW2, "b2": db2}
     if return_deltas:
-        return grads, {"delta2": delta2, "dg1": dg1, "delta1": delta1}
+        return grads, {"delta2": delta2, "da1": da1, "delta1": delta1}
     return grads
 
 
@@ -285,23 +290,24 @@ def _activation(name):
 
 
 def deep_forward(params, x, activation="sigmoid", output="softmax"):
-    r"""Forward pass of an ``L``-layer network for one sample, keeping every :math:`z^l` and :math:`a^l`.
+    r"""Forward pass of a ``D``-layer network for one sample, keeping every :math:`z_l` and :math:`a_l`.
 
-    :math:`a^0 = x`, :math:`z^l = W^l a^{l-1} + b^l`, :math:`a^l = g(z^l)` for hidden layers;
-    the output is :math:`a^L = \operatorname{softmax}(z^L)` (``output="softmax"``, paired with
-    cross-entropy) or :math:`a^L = g(z^L)` (``output="activation"``, paired with the squared
-    error :math:`\frac12\lVert a^L - y\rVert^2`). Returns ``{"z": [None, z1..zL], "a": [x, a1..aL]}``
-    (lists indexed by layer, so ``cache["z"][l]`` is :math:`z^l`).
+    :math:`a_0 = x`, :math:`z_l = W_l a_{l-1} + b_l`, :math:`a_l = \phi(z_l)` for hidden layers
+    (:math:`\phi` = ``activation``); the output is :math:`a_D = \operatorname{softmax}(z_D)`
+    (``output="softmax"``, paired with cross-entropy) or :math:`a_D = \phi(z_D)`
+    (``output="activation"``, paired with the squared error :math:`\frac12\lVert a_D - y\rVert^2`).
+    Returns ``{"z": [None, z1..zD], "a": [x, a1..aD], "activation", "output"}`` (lists
+    indexed by layer, so ``cache["z"][l]`` is :math:`z_l`, a column ``(n_l, 1)``).
     """
     if output not in ("softmax", "activation"):
         raise ValueError(f"output must be 'softmax' or 'activation', got {output!r}.")
-    g, _ = _activation(activation)
-    L = n_layers(params)
+    phi, _ = _activation(activation)
+    D = n_layers(params)
     a = as_column(x, "x", n=params["W1"].shape[1])
     zs, acts = [None], [a]
-    for l in range(1, L + 1):
+    for l in range(1, D + 1):
         z = params[f"W{l}"] @ a + params[f"b{l}"]
-        a = softmax(z, axis=0) if (l == L and output == "softmax") else g(z)
+        a = softmax(z, axis=0) if (l == D and output == "softmax") else phi(z)
         zs.append(z)
         acts.append(a)
     return {"z": zs, "a": acts, "activation": activation, "output": output}
@@ -310,9 +316,9 @@ def deep_forward(params, x, activation="sigmoid", output="softmax"):
 def deep_loss(cache, y):
     r"""Loss of a :func:`deep_forward` cache.
 
-    Cross-entropy for a softmax output, else the squared error :math:`\frac12\lVert a^L - y\rVert^2`.
+    Cross-entropy for a softmax output, else the squared error :math:`\frac12\lVert a_D - y\rVert^2`.
 
-    The squared error keeps the factor 1/2 so that its gradient is :math:`a^L - y` (the same
+    The squared error keeps the factor 1/2 so that its gradient is :math:`a_D - y` (the same
     convention as :func:`nnlib.losses.mse`); BP1 below assumes it.
     """
     a_L = cache["a"][-1]
@@ -326,31 +332,32 @@ def deep_loss(cache, y):
 
 
 def deep_backward(params, cache, y, lam=0.0, return_deltas=False):
-    r"""The four backpropagation equations for any depth, one sample.
+    r"""The four backpropagation equations for any depth ``D``, one sample.
 
-    BP1 :math:`\delta^L = (a^L - y)\odot g'(z^L)` for the squared error, or
-    :math:`\delta^L = \hat y - y` for softmax + cross-entropy;
-    BP2 :math:`\delta^l = (W^{l+1})^T\delta^{l+1}\odot g'(z^l)`;
-    BP3 :math:`\partial L/\partial b^l = \delta^l`;
-    BP4 :math:`\partial L/\partial W^l = \delta^l (a^{l-1})^T` (+ :math:`\lambda W^l` when ``lam > 0``).
-    Returns ``grads`` (keys ``W1..WL``, ``b1..bL``), or ``(grads, deltas)`` with
-    ``deltas[l]`` :math:`=\delta^l` (``deltas[0]`` is None) when ``return_deltas``.
+    BP1 :math:`\delta_D = (a_D - y)\odot \phi'(z_D)` for the squared error, or
+    :math:`\delta_D = \hat y - y` for softmax + cross-entropy;
+    BP2 :math:`\delta_l = (W_{l+1}^\top\delta_{l+1})\odot \phi'(z_l)`;
+    BP3 :math:`\partial L/\partial b_l = \delta_l`;
+    BP4 :math:`\partial L/\partial W_l = \delta_l a_{l-1}^\top` (+ :math:`\lambda W_l` when ``lam > 0``).
+    ``cache`` is :func:`deep_forward`'s dict. Returns ``grads`` (keys ``W1..WD``,
+    ``b1..bD``), or ``(grads, deltas)`` with ``deltas[l]`` :math:`=\delta_l` (``deltas[0]``
+    is None) when ``return_deltas``.
     """
-    _, g_prime = _activation(cache["activation"])
+    _, phi_prime = _activation(cache["activation"])
     lam = non_negative_number(lam, "lam", "Use 0 for no penalty or a small value such as 1e-3.")
     zs, acts = cache["z"], cache["a"]
-    L = len(zs) - 1
+    D = len(zs) - 1
     if cache["output"] == "softmax":
-        delta = acts[L] - one_hot_column(y, acts[L].shape[0])  # BP1, softmax + cross-entropy
+        delta = acts[D] - one_hot_column(y, acts[D].shape[0])  # BP1, softmax + cross-entropy
     else:
-        y = as_column(y, "y", n=acts[L].shape[0])
-        delta = (acts[L] - y) * g_prime(zs[L])  # BP1
-    deltas = [None] * (L + 1)
-    deltas[L] = delta
-    for l in range(L - 1, 0, -1):
-        deltas[l] = (params[f"W{l + 1}"].T @ deltas[l + 1]) * g_prime(zs[l])  # BP2
+        y = as_column(y, "y", n=acts[D].shape[0])
+        delta = (acts[D] - y) * phi_prime(zs[D])  # BP1
+    deltas = [None] * (D + 1)
+    deltas[D] = delta
+    for l in range(D - 1, 0, -1):
+        deltas[l] = (params[f"W{l + 1}"].T @ deltas[l + 1]) * phi_prime(zs[l])  # BP2
     grads = {}
-    for l in range(1, L + 1):
+    for l in range(1, D + 1):
         grads[f"W{l}"] = deltas[l] @ acts[l - 1].T + (lam * params[f"W{l}"] if lam else 0.0)  # BP4
         grads[f"b{l}"] = deltas[l].copy()  # BP3
     return (grads, deltas) if return_deltas else grads
@@ -373,10 +380,10 @@ def to_sequential(params, activation="sigmoid"):
     """
     from .layers import mlp
 
-    L = n_layers(params)
-    sizes = [params["W1"].shape[1]] + [params[f"W{l}"].shape[0] for l in range(1, L + 1)]
+    D = n_layers(params)
+    sizes = [params["W1"].shape[1]] + [params[f"W{l}"].shape[0] for l in range(1, D + 1)]
     model = mlp(sizes, activation=activation)
-    for l in range(1, L + 1):
+    for l in range(1, D + 1):
         layer = model.layers[2 * (l - 1)]
         layer.params["W"][...] = params[f"W{l}"]
         layer.params["b"][...] = params[f"b{l}"][:, 0]
@@ -408,7 +415,7 @@ def value_network(params, x, y):
     Every weight, bias and intermediate is its own :class:`nnlib.engine.Value`, so the
     engine knows nothing about matrices. ``y`` is a class index. Returns
     ``(L, V, nodes)``: the loss node, ``V[name]`` (a list of rows of Values for each
-    parameter) and ``nodes`` with the lists ``"f1"``, ``"g1"`` and ``"f2"``.
+    parameter) and ``nodes`` with the lists ``"z1"``, ``"a1"`` and ``"z2"``.
     """
     from .engine import Value
 
@@ -417,14 +424,14 @@ def value_network(params, x, y):
     V = {k: [[Value(float(v)) for v in row] for row in P] for k, P in params.items()}
     xs = [float(v) for v in as_column(x, "x", n=params["W1"].shape[1])[:, 0]]
     n1, K = params["W1"].shape[0], params["W2"].shape[0]
-    f1 = [sum((V["W1"][j][i] * xs[i] for i in range(len(xs))), V["b1"][j][0]) for j in range(n1)]
-    g1 = [f.sigmoid() for f in f1]
-    f2 = [sum((V["W2"][k][j] * g1[j] for j in range(n1)), V["b2"][k][0]) for k in range(K)]
-    m = max(f.data for f in f2)  # a constant shift for stability; it cancels in the softmax
-    exps = [(f - m).exp() for f in f2]
-    L = -((f2[c] - m) - sum(exps[1:], exps[0]).log())  # -log y_hat_c
+    z1 = [sum((V["W1"][j][i] * xs[i] for i in range(len(xs))), V["b1"][j][0]) for j in range(n1)]
+    a1 = [z.sigmoid() for z in z1]
+    z2 = [sum((V["W2"][k][j] * a1[j] for j in range(n1)), V["b2"][k][0]) for k in range(K)]
+    m = max(z.data for z in z2)  # a constant shift for stability; it cancels in the softmax
+    exps = [(z - m).exp() for z in z2]
+    L = -((z2[c] - m) - sum(exps[1:], exps[0]).log())  # -log y_hat_c
     L.backward()
-    return L, V, {"f1": f1, "g1": g1, "f2": f2}
+    return L, V, {"z1": z1, "a1": a1, "z2": z2}
 
 
 def _value_grads(nodes):
@@ -438,7 +445,7 @@ def referees(params, x, y):
     r"""Three independent references for every quantity of the two-layer backward pass.
 
     Chapter 3 derives :math:`\partial L/\partial q` for
-    :math:`q = f_2, W_2, b_2, g_1, f_1, W_1, b_1` one step at a time and compares each
+    :math:`q = z_2, W_2, b_2, a_1, z_1, W_1, b_1` one step at a time and compares each
     result with:
 
     * ``"central differences"`` of the loss, with ``q`` as the variable and everything
@@ -462,45 +469,45 @@ def referees(params, x, y):
     c = int(np.argmax(y_hot))
     cache = forward(params, x)
 
-    def from_f2(f2):
-        return loss({"f2": f2}, y_hot)
+    def from_z2(z2):
+        return loss({"z2": z2}, y_hot)
 
-    def from_g1(g1):
-        return from_f2(W2 @ g1 + b2)
+    def from_a1(a1):
+        return from_z2(W2 @ a1 + b2)
 
-    def from_f1(f1):
-        return from_g1(sigmoid(f1))
+    def from_z1(z1):
+        return from_a1(sigmoid(z1))
 
     def from_params(_):
         return loss(forward(params, x), y_hot)
 
     central = {
-        "f2": numerical_gradient(from_f2, cache["f2"].copy()),
-        "g1": numerical_gradient(from_g1, cache["g1"].copy()),
-        "f1": numerical_gradient(from_f1, cache["f1"].copy()),
+        "z2": numerical_gradient(from_z2, cache["z2"].copy()),
+        "a1": numerical_gradient(from_a1, cache["a1"].copy()),
+        "z1": numerical_gradient(from_z1, cache["z1"].copy()),
     }
     for name in ("W2", "b2", "W1", "b1"):
         central[name] = numerical_gradient(from_params, params[name])
 
     L_engine, V, nodes = value_network(params, x, c)
-    engine = {name: _value_grads(nodes[name]) for name in ("f2", "g1", "f1")}
+    engine = {name: _value_grads(nodes[name]) for name in ("z2", "a1", "z1")}
     engine.update({name: _value_grads(V[name]) for name in ("W2", "b2", "W1", "b1")})
 
     model = to_sequential(params, activation="sigmoid")  # Linear, Sigmoid, Linear
     L_layers, dlogits = softmax_cross_entropy(model.forward(x), [c])
-    dg1 = model[2].backward(dlogits)  # each layer returns the gradient for the one before
-    delta1 = model[1].backward(dg1)
+    da1 = model[2].backward(dlogits)  # each layer returns the gradient for the one before
+    delta1 = model[1].backward(da1)
     model[0].backward(delta1)
     _, grads = from_sequential(model)  # biases back as columns
     layers = {
-        "f2": ("nnlib softmax_cross_entropy", dlogits),
-        "g1": ("nnlib Linear.backward", dg1),
-        "f1": ("nnlib Sigmoid.backward", delta1),
+        "z2": ("nnlib softmax_cross_entropy", dlogits),
+        "a1": ("nnlib Linear.backward", da1),
+        "z1": ("nnlib Sigmoid.backward", delta1),
     }
     layers.update({name: ("nnlib Linear", grads[name]) for name in ("W2", "b2", "W1", "b1")})
 
     refs = {"L": {"Value engine": float(L_engine.data), "nnlib layers": float(L_layers)}}
-    for name in ("f2", "W2", "b2", "g1", "f1", "W1", "b1"):
+    for name in ("z2", "W2", "b2", "a1", "z1", "W1", "b1"):
         who, grad = layers[name]
         refs[name] = {"central differences": central[name], "Value engine": engine[name], who: grad}
     return refs

@@ -115,8 +115,10 @@ def rel_error(a, b, floor=1e-8):
 
     Norms are Euclidean over all entries. The floor keeps the ratio finite when both
     gradients are (nearly) zero; then the result is the absolute difference over the
-    floor. ``<= 1e-7`` is a pass in float64 (``THRESHOLD``); around ``1e-4`` usually
-    means a kink was crossed (ReLU at 0) or a bug; ``>= 1e-2`` is a bug.
+    floor. How Chapter 3 reads it (float64, ``h = 1e-5``): ``<= 1e-7`` passes
+    (``THRESHOLD``); up to ``1e-4`` is suspicious (a kink, float32, a very deep network);
+    up to ``1e-2`` most likely a bug touching few entries or a small term; above ``1e-2``
+    a bug - or a kink within ``h`` of an input, which a smaller ``h`` tells apart.
     """
     a = as_float_array(a, "a")
     b = as_float_array(b, "b")

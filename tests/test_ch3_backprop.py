@@ -34,18 +34,18 @@ def test_deltas_are_the_gradients_of_the_intermediates():
     W2, b2 = params["W2"], params["b2"]
     y = np.array([[0.0], [1.0]])
 
-    def from_f2(f2):
-        return bp.loss({"f2": f2}, y)
+    def from_z2(z2):
+        return bp.loss({"z2": z2}, y)
 
-    def from_g1(g1):
-        return from_f2(W2 @ g1 + b2)
+    def from_a1(a1):
+        return from_z2(W2 @ a1 + b2)
 
-    def from_f1(f1):
-        return from_g1(1 / (1 + np.exp(-f1)))
+    def from_z1(z1):
+        return from_a1(1 / (1 + np.exp(-z1)))
 
-    assert rel_error(deltas["delta2"], numerical_gradient(from_f2, cache["f2"].copy())) <= THRESHOLD
-    assert rel_error(deltas["dg1"], numerical_gradient(from_g1, cache["g1"].copy())) <= THRESHOLD
-    assert rel_error(deltas["delta1"], numerical_gradient(from_f1, cache["f1"].copy())) <= THRESHOLD
+    assert rel_error(deltas["delta2"], numerical_gradient(from_z2, cache["z2"].copy())) <= THRESHOLD
+    assert rel_error(deltas["da1"], numerical_gradient(from_a1, cache["a1"].copy())) <= THRESHOLD
+    assert rel_error(deltas["delta1"], numerical_gradient(from_z1, cache["z1"].copy())) <= THRESHOLD
     # the sign: prediction minus target
     assert np.allclose(deltas["delta2"], cache["y_hat"] - y)
 
@@ -76,11 +76,11 @@ def test_matches_nnlib_layers_and_conversion_round_trips():
 def test_matches_the_scalar_engine():
     params, x = _setup(sizes=(2, 3, 3), seed=5)
     V = {k: [[Value(float(v)) for v in row] for row in P] for k, P in params.items()}
-    f1 = [sum((V["W1"][j][i] * float(x[i, 0]) for i in range(2)), V["b1"][j][0]) for j in range(3)]
-    g1 = [f.sigmoid() for f in f1]
-    f2 = [sum((V["W2"][k][j] * g1[j] for j in range(3)), V["b2"][k][0]) for k in range(3)]
-    exps = [f.exp() for f in f2]
-    L = -(f2[2] - sum(exps[1:], exps[0]).log())
+    z1 = [sum((V["W1"][j][i] * float(x[i, 0]) for i in range(2)), V["b1"][j][0]) for j in range(3)]
+    a1 = [f.sigmoid() for f in z1]
+    z2 = [sum((V["W2"][k][j] * a1[j] for j in range(3)), V["b2"][k][0]) for k in range(3)]
+    exps = [f.exp() for f in z2]
+    L = -(z2[2] - sum(exps[1:], exps[0]).log())
     L.backward()
     _, grads = bp.loss_and_grads(params, x, 2)
     for k in params:
@@ -206,9 +206,9 @@ def test_referees_agree_with_backward_for_every_quantity():
     params, x = _setup(sizes=(2, 3, 2), seed=3)
     cache = bp.forward(params, x)
     grads, deltas = bp.backward(params, cache, 1, return_deltas=True)
-    ours = {"f2": deltas["delta2"], "g1": deltas["dg1"], "f1": deltas["delta1"], **grads}
+    ours = {"z2": deltas["delta2"], "a1": deltas["da1"], "z1": deltas["delta1"], **grads}
     refs = bp.referees(params, x, 1)
-    assert set(refs) == {"L", "f2", "W2", "b2", "g1", "f1", "W1", "b1"}
+    assert set(refs) == {"L", "z2", "W2", "b2", "a1", "z1", "W1", "b1"}
     for name, by_referee in refs.items():
         if name == "L":
             continue
@@ -234,4 +234,4 @@ def test_value_network_is_the_two_layer_loss():
     params, x = _setup(sizes=(3, 4, 3), seed=9)
     L, V, nodes = bp.value_network(params, x, 2)
     assert np.isclose(L.data, bp.loss(bp.forward(params, x), 2), rtol=1e-12)
-    assert len(nodes["f1"]) == 4 and len(nodes["f2"]) == 3 and len(V["W1"]) == 4
+    assert len(nodes["z1"]) == 4 and len(nodes["z2"]) == 3 and len(V["W1"]) == 4

@@ -38,16 +38,16 @@ __all__ = [
 #: (phase, caption) of every step; the caption's formula is the quantity revealed at that step.
 STEPS = [
     ("start", r"Input $x$ and parameters $W_1, b_1, W_2, b_2$ (weights on the edges)"),
-    ("forward", r"Forward 1: $f_1 = W_1 x + b_1$"),
-    ("forward", r"Forward 2: $g_1 = \sigma(f_1)$"),
-    ("forward", r"Forward 3: $f_2 = W_2 g_1 + b_2$"),
-    ("forward", r"Forward 4: $\hat y = \mathrm{softmax}(f_2)$"),
+    ("forward", r"Forward 1: $z_1 = W_1 x + b_1$"),
+    ("forward", r"Forward 2: $a_1 = \sigma(z_1)$"),
+    ("forward", r"Forward 3: $z_2 = W_2 a_1 + b_2$"),
+    ("forward", r"Forward 4: $\hat y = \mathrm{softmax}(z_2)$"),
     ("forward", r"Forward 5: $L = -\sum_k y_k \log \hat y_k$"),
-    ("backward", r"Backward 1: $\delta_2 = \partial L/\partial f_2 = \hat y - y$"),
-    ("backward", r"Backward 2: $\partial L/\partial W_2 = \delta_2 g_1^T$,  $\partial L/\partial b_2 = \delta_2$"),
-    ("backward", r"Backward 3: $\partial L/\partial g_1 = W_2^T \delta_2$"),
-    ("backward", r"Backward 4: $\delta_1 = \partial L/\partial g_1 \odot g_1 \odot (1 - g_1)$"),
-    ("backward", r"Backward 5: $\partial L/\partial W_1 = \delta_1 x^T$,  $\partial L/\partial b_1 = \delta_1$"),
+    ("backward", r"Backward 1: $\delta_2 = \partial L/\partial z_2 = \hat y - y$"),
+    ("backward", r"Backward 2: $\partial L/\partial W_2 = \delta_2 a_1^\top$,  $\partial L/\partial b_2 = \delta_2$"),
+    ("backward", r"Backward 3: $\partial L/\partial a_1 = W_2^\top \delta_2$"),
+    ("backward", r"Backward 4: $\delta_1 = \partial L/\partial a_1 \odot a_1 \odot (1 - a_1)$"),
+    ("backward", r"Backward 5: $\partial L/\partial W_1 = \delta_1 x^\top$,  $\partial L/\partial b_1 = \delta_1$"),
 ]
 
 _FWD = "#1f4e9c"  # forward values: dark blue
@@ -137,18 +137,18 @@ def draw_step(ax, frames, step):
     for j, xy in enumerate(pos[1]):
         lines = [(f"b={_fmt(g['b1'][j, 0] if step >= 10 else p['b1'][j, 0])}", _BWD if step >= 10 else _FWD)]
         if step >= 1:
-            lines = [(f"f={_fmt(c['f1'][j, 0])}", _FWD)]
+            lines = [(f"z={_fmt(c['z1'][j, 0])}", _FWD)]
         if step >= 2:
-            lines.append((f"g={_fmt(c['g1'][j, 0])}", _FWD))
+            lines.append((f"a={_fmt(c['a1'][j, 0])}", _FWD))
         if step >= 8:
-            lines = [(f"dg={_fmt(d['dg1'][j, 0])}", _BWD)]
+            lines = [(f"da={_fmt(d['da1'][j, 0])}", _BWD)]
         if step >= 9:
             lines.append((f"δ={_fmt(d['delta1'][j, 0])}", _BWD))
         node(xy, lines, step in (1, 2, 8, 9, 10))
     for k, xy in enumerate(pos[2]):
         lines = [(f"b={_fmt(p['b2'][k, 0])}", _FWD)]
         if step >= 3:
-            lines = [(f"f={_fmt(c['f2'][k, 0])}", _FWD)]
+            lines = [(f"z={_fmt(c['z2'][k, 0])}", _FWD)]
         if step >= 4:
             lines.append((f"ŷ={c['y_hat'][k, 0]:.3f}", _FWD))
         if step >= 6:
@@ -321,19 +321,19 @@ def draw_l2_graph(ax=None):
     ax.set_xlim(-0.5, 12.4)
     ax.set_ylim(-3.55, 2.35)
     boxes = {
-        "x": (0, 1.5), "W1": (0, 0.0), "b1": (1.6, 2.0), "f1": (3.2, 0.7), "g1": (5.2, 0.7), "W2": (5.2, -0.6),
-        "b2": (6.6, 2.0), "f2": (8.0, 0.7), "y": (8.0, 2.0), "L": (10.3, 0.7), "s": (9.0, -2.3), "J": (11.9, -0.65),
+        "x": (0, 1.5), "W1": (0, 0.0), "b1": (1.6, 2.0), "z1": (3.2, 0.7), "a1": (5.2, 0.7), "W2": (5.2, -0.6),
+        "b2": (6.6, 2.0), "z2": (8.0, 0.7), "y": (8.0, 2.0), "L": (10.3, 0.7), "s": (9.0, -2.3), "J": (11.9, -0.65),
     }
-    labels = {"W1": "$W_1$", "W2": "$W_2$", "b1": "$b_1$", "b2": "$b_2$", "f1": "$f_1$", "g1": "$g_1$",
-              "f2": "$f_2$", "x": "$x$", "y": "$y$", "L": "$L$", "s": "$s$", "J": "$J$"}
+    labels = {"W1": "$W_1$", "W2": "$W_2$", "b1": "$b_1$", "b2": "$b_2$", "z1": "$z_1$", "a1": "$a_1$",
+              "z2": "$z_2$", "x": "$x$", "y": "$y$", "L": "$L$", "s": "$s$", "J": "$J$"}
     ops = {
         "aff1": ((1.6, 0.7), r"$Wx{+}b$"), "sig": ((4.2, 0.7), r"$\sigma$"), "aff2": ((6.6, 0.7), r"$Wx{+}b$"),
         "ce": ((9.15, 0.7), "softmax\n+ CE"), "sq1": ((1.6, -1.4), r"$\|\cdot\|_F^2$"),
         "sq2": ((6.2, -1.3), r"$\|\cdot\|_F^2$"), "reg": ((7.7, -2.3), r"$\frac{\lambda}{2}\Sigma$"),
         "add": ((10.9, -0.65), "+"),
     }
-    edges = [("x", "aff1"), ("W1", "aff1"), ("b1", "aff1"), ("aff1", "f1"), ("f1", "sig"), ("sig", "g1"),
-             ("g1", "aff2"), ("W2", "aff2"), ("b2", "aff2"), ("aff2", "f2"), ("f2", "ce"), ("y", "ce"), ("ce", "L"),
+    edges = [("x", "aff1"), ("W1", "aff1"), ("b1", "aff1"), ("aff1", "z1"), ("z1", "sig"), ("sig", "a1"),
+             ("a1", "aff2"), ("W2", "aff2"), ("b2", "aff2"), ("aff2", "z2"), ("z2", "ce"), ("y", "ce"), ("ce", "L"),
              ("W1", "sq1"), ("W2", "sq2"), ("sq1", "reg"), ("sq2", "reg"), ("reg", "s"), ("L", "add"),
              ("s", "add"), ("add", "J")]
     patches = {}
