@@ -331,7 +331,7 @@ E = np.arange(1.0, 7.0).reshape(2, 3) * 0.37  # expected value for the tests bel
         (E.ravel(), {}, ["right numbers in the wrong shape", "shape (6,)"]),
         (np.ones(4), {}, ["wrong shape: expected shape (2, 3), got shape (4,)"]),
         (E + np.eye(2, 3), {}, ["2 of 6 entries differ", "maximum relative error", "only the last column is right"]),
-        (E + [[0, 1, 0], [1, 0, 2]], {}, ["2 of 6 entries differ", "maximum relative error", "index (1, 2)"]),
+        (E + [[0, 1, 0], [1, 0, 2]], {}, ["3 of 6 entries differ", "maximum relative error", "index (1, 2)"]),
         (np.where(E > 1, np.nan, E), {}, ["NaN"]),
         (None, {}, ["None", "return"]),
         ("text", {}, ["a string"]),
@@ -424,6 +424,10 @@ def test_each_check_cell_shows_its_message_once(tmp_path):
         "run this check again."
     ]
     assert all("text/html" in o["data"] for c in nb.cells for o in c.outputs if "data" in o)
+    # code is marked as code in the HTML form, and the plain form has no backticks
+    html_out = [o["data"]["text/html"] for o in nb.cells[5].outputs if "data" in o]
+    assert "<code>f</code> still raises NotImplementedError" in html_out[0]
+    assert "`" not in "".join(t for cell in texts for t in cell)
 
 
 def test_plain_python_prints_nothing():

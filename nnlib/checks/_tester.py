@@ -176,7 +176,7 @@ class Tester:
         )
         if out is Ellipsis or (isinstance(out, tuple) and out and all(o is Ellipsis for o in out)):
             raise NotAttempted(
-                f"{_fn_name(fn)} still returns the placeholder `...`. Write your code in its "
+                f"{_fn_name(fn)} still returns the placeholder `...` (Ellipsis): write your code in its "
                 "cell, run that cell, then run this check again."
             )
         return out

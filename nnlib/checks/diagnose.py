@@ -135,7 +135,7 @@ def as_numeric(x, name: str) -> tuple[np.ndarray | None, str | None]:
     if x is None:
         return None, f"{name} is None - did you forget a `return` statement?"
     if x is Ellipsis:
-        return None, f"{name} is still the placeholder `...`."
+        return None, f"{name} is still the placeholder `...` (Ellipsis)."
     if isinstance(x, bool | np.bool_):
         return None, f"{name} is a bool (True/False), not a number."
     if isinstance(x, str | bytes | dict | set) or callable(x):
