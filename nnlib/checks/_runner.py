@@ -85,7 +85,8 @@ def _check(exercise_id, answer, limit: float) -> CheckResult:
     if answer is Ellipsis:
         return result(
             "not attempted",
-            "The answer is still the placeholder `...` (Ellipsis): replace it, run its cell, then run this check again.",
+            "The answer is still the placeholder `...` (Ellipsis): replace it, run its cell, "
+            "then run this check again.",
         )
     foreign = foreign_answer(answer) if ex.kind in ("function", "class") else None
     if foreign:

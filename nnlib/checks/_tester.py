@@ -238,9 +238,13 @@ class Tester:
             if verdict.kind == "named" and verdict.message in candidates:
                 self.deferred = None
                 self.fail(verdict.message)
-            if verdict.ambiguous and {m.message for m in verdict.named} < candidates and self._more_cases():
+            if verdict.ambiguous and {m.message for m in verdict.named} <= candidates:
+                # still several candidates, perhaps fewer: wait for another case, or say so now
                 self.deferred = (self._where() + verdict.message, frozenset(m.message for m in verdict.named))
-                return
+                if self._more_cases():
+                    return
+                self.deferred = None
+                self.fail(verdict.message)
             raise Incorrect(first)
         if verdict.ambiguous and self._more_cases():
             self.deferred = (self._where() + verdict.message, frozenset(m.message for m in verdict.named))

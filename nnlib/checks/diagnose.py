@@ -16,8 +16,8 @@ value of the expected answer.
 from __future__ import annotations
 
 import math
-from fractions import Fraction
 from dataclasses import dataclass
+from fractions import Fraction
 from typing import Any
 
 import numpy as np
@@ -342,11 +342,13 @@ def _value_problem(g, exp, name, rtol, batch_size, sizes) -> str:
     tol = rtol * scale
     with np.errstate(all="ignore"):
         wrong = np.abs(g - exp) > tol
-    for pattern in (_all_zero, _permuted, _shifted, _scaled_per_line):
+    where = _where_wrong(wrong)
+    single = where.startswith("only one entry") or (where.startswith("only the") and "is wrong" in where)
+    patterns = (_all_zero, _permuted) if single else (_all_zero, _permuted, _shifted, _scaled_per_line)
+    for pattern in patterns:
         found = pattern(g, exp, name, tol)
         if found:
             return found
-    where = _where_wrong(wrong)
     zero = wrong & (np.abs(g) <= tol)
     if np.array_equal(zero, wrong):
         k = int(np.sum(wrong))
