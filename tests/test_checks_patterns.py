@@ -375,3 +375,28 @@ def test_every_line_of_every_diagnosis_here_fits_the_code_column():
         shown = _fit_column(check("patterns.affine", answer).message)
         assert all(len(line) <= 88 for line in shown.splitlines()), shown
         assert "True" not in shown and "False" not in shown
+
+
+# --- wrong shapes: how they came about ----------------------------------------------------------
+
+_D = np.random.default_rng(3).normal(size=(5, 3))
+
+
+@pytest.mark.parametrize(
+    "got, expected, words",
+    [
+        (_D, _D.sum(axis=0), ["wrong shape", "their sum over that axis is right", "sum over the batch"]),
+        (_D, _D.mean(axis=0), ["their mean over that axis is right", "average over the batch"]),
+        (np.stack([_D[0], _D[0]]), _D[0], ["Each of its 2 parts along axis 0 is the whole right answer"]),
+        (_D, _D[0] + 1.0, ["extra leading axis of size 5"]),
+        (_D.sum(axis=0), _D, ["Axis 0 of size 5 is missing"]),
+        (_D.sum(axis=1), _D, ["The last axis, of size 3, is missing"]),
+        (np.ones((3, 3)), np.ones((3, 1)), ["A square (3, 3) from a vector of 3 entries is numpy broadcasting"]),
+        (_D.sum(axis=1, keepdims=True), _D, ["One column came back instead of several"]),
+        (_D.sum(axis=0, keepdims=True), _D, ["One row came back instead of several"]),
+    ],
+)
+def test_a_wrong_shape_says_how_it_probably_came_about(got, expected, words):
+    message = d.diagnose(got, expected, "db")
+    for word in words:
+        assert word in message, message

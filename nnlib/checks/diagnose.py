@@ -296,7 +296,51 @@ def _shape_problem(g, exp, name, rtol, shape_hint) -> str:
         else:
             tip = ""
         return f"{name} has the right numbers in the wrong shape: {got_s}, expected {exp_s}.{tip}{hint}"
-    return f"{name} has the wrong shape: expected {exp_s}, got {got_s}.{hint}"
+    why = _shape_pattern(g, exp, rtol)
+    return f"{name} has the wrong shape: expected {exp_s}, got {got_s}.{why}{hint}"
+
+
+def _shape_pattern(g, exp, rtol) -> str:
+    """A sentence on how a wrong shape probably came about, or ''."""
+    k = max(exp.shape, default=0)
+    if g.ndim == 2 and g.shape == (k, k) and k > 1 and exp.size == k and exp.ndim in (1, 2):
+        return (
+            f" A square ({k}, {k}) from a vector of {k} entries is numpy broadcasting: a column "
+            f"({k}, 1) and a 1-D ({k},) array (or a row (1, {k})) were combined; give both the "
+            "same shape first."
+        )
+    if g.ndim == exp.ndim + 1 and g.shape[1:] == exp.shape:
+        if all(max_rel_error(part, exp) <= rtol for part in g):
+            return (
+                f" Each of its {g.shape[0]} parts along axis 0 is the whole right answer: it was "
+                "repeated (stacked or broadcast); return it once."
+            )
+        if max_rel_error(g.sum(axis=0), exp) <= rtol:
+            return (
+                f" It has one entry per sample along axis 0 ({g.shape[0]} of them), and their sum "
+                "over that axis is right: the sum over the batch is missing."
+            )
+        if max_rel_error(g.mean(axis=0), exp) <= rtol:
+            return (
+                f" It has one entry per sample along axis 0 ({g.shape[0]} of them), and their mean "
+                "over that axis is right: the average over the batch is missing."
+            )
+        return f" It has an extra leading axis of size {g.shape[0]}: a sum or mean over axis 0 is missing?"
+    if exp.ndim == g.ndim + 1 and exp.shape[1:] == g.shape:
+        return (
+            f" Axis 0 of size {exp.shape[0]} is missing: one result per row is expected, but "
+            "something reduced over the rows (a sum or mean over axis 0?)."
+        )
+    if exp.ndim == g.ndim + 1 and exp.shape[:-1] == g.shape:
+        return (
+            f" The last axis, of size {exp.shape[-1]}, is missing: something reduced over it "
+            "(a sum or mean over the last axis?)."
+        )
+    if exp.ndim == g.ndim == 2 and exp.shape[0] == g.shape[0] and g.shape[1] == 1 != exp.shape[1]:
+        return " One column came back instead of several: a sum or mean with keepdims over axis 1?"
+    if exp.ndim == g.ndim == 2 and exp.shape[1] == g.shape[1] and g.shape[0] == 1 != exp.shape[0]:
+        return " One row came back instead of several: a sum or mean with keepdims over axis 0?"
+    return ""
 
 
 # --- patterns of a wrong answer that no check catalogued ------------------------------------------
