@@ -166,8 +166,8 @@ def _nan_last_row(X, W, b):
         (lambda X, W, b: np.zeros((X.shape[0], W.shape[0])), ["Z is all zeros"]),
         (_last_column_zero, ["Z is zero where it should not be", "only the last column is wrong"]),
         (_last_column_off, ["only the last column is wrong (column 1 of 0 to 1)"]),
-        (_first_sample_only, ["only the first row is right", "as if only the first sample were handled"]),
-        (_one_entry, ["only one entry is wrong, at index (1, 0)"]),
+        (_first_sample_only, ["only the first row is right", "rows 1 to 4 are wrong", "an index fixed at 0"]),
+        (_one_entry, ["Z has one wrong value: only one entry is wrong, at index (1, 0)"]),
         (_per_row_scale, ["each row pointing the right way but scaled by its own factor"]),
         (_nan_last_row, ["2 NaN", "only the last row is affected"]),
     ],
@@ -179,6 +179,28 @@ def test_uncatalogued_mistakes_get_a_pattern_diagnosis(answer, words):
     assert "Test 1 of 3 (X: (5, 3), W: (2, 3), b: (2,))" in message  # which test, which output
     if "NaN" not in message and "sign" not in message and "times" not in message:
         assert "Hint: one row of Z per sample." in message  # the exercise's hint comes along
+
+
+def test_first_row_only_speaks_of_samples_when_rows_are_the_batch():
+    expected = np.arange(1.0, 13.0).reshape(4, 3)
+    got = expected.copy()
+    got[1:] *= 2.0 + np.arange(3.0)[None, :]
+    message = d.diagnose(got, expected, "dZ", batch_size=4)
+    assert "only the first row is right (rows 1 to 3 are wrong: as if only the first sample" in message
+    assert "sample" not in d.diagnose(got, expected, "dW")
+
+
+def test_a_factor_shared_by_many_sizes_lists_two_of_them():
+    expected = np.arange(1.0, 10.0).reshape(3, 3)
+    sizes = {"W.shape[0]": 3, "W.shape[1]": 3, "x.shape[0]": 3, "lr": 0.1}
+    message = d.diagnose(3 * expected, expected, "dW", sizes=sizes)
+    assert message.startswith("dW is W.shape[0] = W.shape[1] = ... = 3 times the correct value")
+    assert d.diagnose(expected / 10, expected, "dW", sizes={"lr": 0.1}).startswith(
+        "dW is lr times the correct value: a factor lr is extra"
+    )
+    assert d.diagnose(expected * 10, expected, "dW", sizes={"lr": 0.1}).startswith(
+        "dW is the correct value divided by lr: it divides by lr once too often"
+    )
 
 
 def test_an_arbitrary_factor_is_not_printed():

@@ -386,7 +386,7 @@ def _value_problem(g, exp, name, rtol, batch_size, sizes) -> str:
     tol = rtol * scale
     with np.errstate(all="ignore"):
         wrong = np.abs(g - exp) > tol
-    where = _where_wrong(wrong)
+    where = _where_wrong(wrong, batch_size)
     single = where.startswith("only one entry") or (where.startswith("only the") and "is wrong" in where)
     patterns = (_all_zero, _permuted) if single else (_all_zero, _permuted, _shifted, _scaled_per_line)
     for pattern in patterns:
@@ -401,6 +401,8 @@ def _value_problem(g, exp, name, rtol, batch_size, sizes) -> str:
             f"correct value is not{'; ' + where if where else ''}. Was a term left out there, or "
             "a loop or slice stopped short of those entries?"
         )
+    if where.startswith("only one entry"):
+        return f"{name} has one wrong value: {where} (maximum relative error {err:.2g})."
     if where:
         return (
             f"{name} has wrong values: {int(np.sum(wrong))} of {g.size} entries differ, "
@@ -519,7 +521,7 @@ def _scaled_per_line(g, exp, name, tol):
     return None
 
 
-def _where_wrong(wrong: np.ndarray) -> str:
+def _where_wrong(wrong: np.ndarray, samples: int | None = None) -> str:
     """Where the wrong entries are, when they form a pattern a learner can act on; else ''."""
     n_wrong = int(np.sum(wrong))
     if n_wrong == 0:
@@ -527,12 +529,12 @@ def _where_wrong(wrong: np.ndarray) -> str:
     if n_wrong == 1 and wrong.size > 2:
         index = tuple(int(i) for i in np.argwhere(wrong)[0])
         at = index[0] if len(index) == 1 else index
-        return f"only one entry is wrong, at index {at}; the other {wrong.size - 1} are right"
+        return f"only one entry is wrong, at index {at}; the other {wrong.size - 1} entries are right"
     if wrong.ndim == 1:
         return _where_on_line(wrong, "entry", "entries")
     if wrong.ndim != 2:
         return ""
-    rows = _where_on_line(wrong.any(axis=1), "row", "rows")
+    rows = _where_on_line(wrong.any(axis=1), "row", "rows", samples)
     if rows and wrong.shape[0] > 1:
         return rows
     if wrong.shape[1] > 1:
@@ -542,7 +544,7 @@ def _where_wrong(wrong: np.ndarray) -> str:
     return ""
 
 
-def _where_on_line(bad: np.ndarray, one: str, many: str) -> str:
+def _where_on_line(bad: np.ndarray, one: str, many: str, samples: int | None = None) -> str:
     """A sentence for a 1-D mask of wrong rows/columns/entries with a simple pattern."""
     n = bad.size
     wrong = [int(i) for i in np.flatnonzero(bad)]
@@ -554,8 +556,12 @@ def _where_on_line(bad: np.ndarray, one: str, many: str) -> str:
         which = f"the first {one}" if i == 0 else f"the last {one}" if i == n - 1 else f"{one} {i}"
         return f"only {which} is wrong ({one} {i} of 0 to {n - 1}); the other {many} are right"
     if right == [0]:
-        sample = ", as if only the first sample were handled" if one == "row" else ""
-        return f"only the first {one} is right ({many} 1 to {n - 1} are wrong{sample})"
+        why = (
+            "as if only the first sample were handled"
+            if one == "row" and samples == n
+            else "a loop that stops after its first pass, or an index fixed at 0?"
+        )
+        return f"only the first {one} is right ({many} 1 to {n - 1} are wrong: {why})"
     if right == [n - 1]:
         return f"only the last {one} is right ({many} 0 to {n - 2} are wrong)"
     k = len(right)
@@ -658,7 +664,7 @@ def _size_factor(name: str, c: float, sizes: dict) -> str | None:
         by_value.setdefault(v, []).append(label)
     for v, labels in by_value.items():
         shown = f"{int(v)}" if float(v).is_integer() else None
-        what = " = ".join(labels)
+        what = " = ".join(labels[:2]) + (" = ..." if len(labels) > 2 else "")
         named = f"{what} = {shown}" if shown else what
         also = " (on this test they are equal)" if len(labels) > 1 else ""
         if _near(c, v):
@@ -667,9 +673,14 @@ def _size_factor(name: str, c: float, sizes: dict) -> str | None:
                 "or a division by it is missing."
             )
         if _near(c, 1 / v):
+            if v > 1:
+                return (
+                    f"{name} is {named} times too small{also}: it divides by {labels[0]} once too "
+                    "often, or a factor of it is missing."
+                )
             return (
-                f"{name} is {named} times too small{also}: it divides by {labels[0]} once too "
-                "often, or a factor of it is missing."
+                f"{name} is the correct value divided by {named}{also}: it divides by {labels[0]} "
+                "once too often, or a factor of it is missing."
             )
         if _near(c, -v) or _near(c, -1 / v):
             return (
