@@ -436,10 +436,14 @@ def _permuted(g, exp, name, tol):
         return None
     for axis, noun in ((0, "rows"), (1, "columns")):
         a, e = (g, exp) if axis == 0 else (g.T, exp.T)
-        if a.shape[0] < 2 or _line_permutation(a, e, tol) is None:
+        if a.shape[0] < 2 or a.shape[0] > _MAX_PERMUTED or _line_permutation(a, e, tol) is None:
             continue
         return f"{name} has the right {noun} in the wrong order{_order(a, e, tol)}."
     return None
+
+
+#: Rows (or columns) beyond which a permutation is not searched for (it costs rows squared).
+_MAX_PERMUTED = 200
 
 
 def _line_permutation(a, e, tol):
@@ -548,7 +552,7 @@ def _where_on_line(bad: np.ndarray, one: str, many: str, samples: int | None = N
     """A sentence for a 1-D mask of wrong rows/columns/entries with a simple pattern."""
     n = bad.size
     wrong = [int(i) for i in np.flatnonzero(bad)]
-    right = [i for i in range(n) if i not in wrong]
+    right = [int(i) for i in np.flatnonzero(~bad)]
     if n < 2 or not right:
         return ""
     if len(wrong) == 1:
