@@ -279,7 +279,7 @@ class Tester:
         tests = "test 1" if len(done) == 1 else f"tests 1 to {len(done)}"
         return (
             f"\nYour code was right on {tests}, where every matrix was square, and goes wrong on "
-            "the first one that is not: a square input hides a transpose or a swapped dimension "
+            "the first one that is not: a square input can hide a transpose or a swapped dimension "
             "(rows where columns belong)."
         )
 
