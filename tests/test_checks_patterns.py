@@ -315,6 +315,15 @@ def test_references_wrapped_calls_and_test_functions_are_graded():
     assert check("ch3.sigmoid_prime", ch3.sigmoid_prime).passed  # defined in nnlib.checks
     assert check("ch3.sigmoid_prime", lambda z: act.sigmoid_prime(z)).passed  # the learner's own lambda
     assert check("patterns.affine", affine).passed  # defined in a test module
+    namespace: dict = {}
+    exec("def affine(X, W, b):\n    return X @ W.T + b", namespace)  # no module name at all
+    assert check("patterns.affine", namespace["affine"]).passed
+
+    class Layer:
+        def __call__(self, X, W, b):
+            return affine(X, W, b)
+
+    assert check("patterns.affine", Layer()).passed  # a callable object of the learner's class
 
 
 def test_a_broken_cell_does_not_earn_nnlibs_points(tmp_path):

@@ -431,8 +431,9 @@ def foreign_answer(answer) -> str | None:
         )
     owner = _library_owner(module)
     if owner:
+        where = "" if module == "builtins" else f" (`{module}.{name}`)"
         return (
-            f"This is {owner} `{name}` (`{module}.{name}`), not a {what} you wrote: the exercise "
+            f"This is {owner} `{name}`{where}, not a {what} you wrote: the exercise "
             f"asks for your own code. Define your {what} in its cell (it may use numpy inside), run "
             "that cell, and pass your own one to the check."
         )
@@ -457,12 +458,11 @@ def _unwrap(answer):
 
 
 def _defining_module(obj) -> str:
+    """The module that defined ``obj`` ('' when unknown: then it is graded as usual)."""
     try:
-        module = obj.__module__ if isinstance(obj, type) or hasattr(obj, "__code__") else None
-        if module is None:
-            module = getattr(obj, "__module__", None)
-        if not isinstance(module, str):
-            module = type(obj).__module__
+        module = getattr(obj, "__module__", None)
+        if not isinstance(module, str) and not isinstance(obj, type) and not hasattr(obj, "__code__"):
+            module = type(obj).__module__  # a callable instance: its class's module
     except Exception:
         return ""
     return module if isinstance(module, str) else ""
