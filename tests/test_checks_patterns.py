@@ -408,6 +408,37 @@ def test_every_line_of_every_diagnosis_here_fits_the_code_column():
         assert "True" not in shown and "False" not in shown
 
 
+# --- inputs changed in place ----------------------------------------------------------------------
+
+
+@exercise("patterns.scale_in_place", points=1, title="Scale in place", reference=lambda x: x.__imul__(2.0), in_place=True)
+def _check_in_place(answer, t):
+    fn = t.require_callable()
+    for case in t.cases(lambda rng, i: {"x": rng.normal(size=3)}, n=2):
+        (x,) = case.args
+        t.compare(t.call(fn, x), 2 * x, "x")
+
+
+def test_an_answer_that_changes_its_input_in_place_fails_and_says_which():
+    def clobbers(X, W, b):
+        Z = affine(X, W, b)
+        X[:] = 0.0
+        return Z
+
+    message = _message("patterns.affine", clobbers)
+    assert "Test 1 of 3" in message and "clobbers changed its input X in place" in message
+    # a wrong value found by the checker comes first
+    assert "wrong sign" in _message("patterns.affine", lambda X, W, b: -clobbers(X, W, b))
+
+
+def test_an_exercise_may_allow_changes_in_place():
+    def double_in_place(x):
+        x *= 2.0
+        return x
+
+    assert check("patterns.scale_in_place", double_in_place).passed
+
+
 # --- wrong shapes: how they came about ----------------------------------------------------------
 
 _D = np.random.default_rng(3).normal(size=(5, 3))

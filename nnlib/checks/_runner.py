@@ -99,7 +99,7 @@ def _check(exercise_id, answer, limit: float) -> CheckResult:
         except (CheckTimeout, KeyboardInterrupt, NotAttempted):
             raise
         except BaseException:
-            t.finish()  # a diagnosis waiting for a later case comes first
+            t.finish_deferred()  # a diagnosis waiting for a later case comes first
             raise
         t.finish()
 

@@ -106,6 +106,8 @@ class Tester:
         #: an answer that matched several catalogued mistakes on one case, waiting for a
         #: later case to tell them apart: (message with its case, candidate messages)
         self.deferred: tuple[str, frozenset] | None = None
+        #: the first call that changed an input array in place: (where, function, names)
+        self.changed_inputs: tuple | None = None
 
     # --- inputs ------------------------------------------------------------------------
 
@@ -174,6 +176,8 @@ class Tester:
             for i, (a, s) in enumerate(zip(passed, snapshot, strict=True))
             if isinstance(s, np.ndarray) and not _same_array(a, s)
         )
+        if self.modified and self.changed_inputs is None:
+            self.changed_inputs = (self._where(), fn, tuple(self._arg_name(args, i) for i in self.modified))
         if out is Ellipsis or (isinstance(out, tuple) and out and all(o is Ellipsis for o in out)):
             raise NotAttempted(
                 f"{_fn_name(fn)} still returns the placeholder `...` (Ellipsis): write your code in its "
@@ -254,11 +258,33 @@ class Tester:
         self.fail(verdict.message + note, hint="" if named else hint)
 
     def finish(self) -> None:
-        """Called when the checker returns: a pending ambiguous diagnosis is the result."""
+        """Called when the checker returns: a pending ambiguous diagnosis is the result; so is
+        an input array the learner's code changed in place (unless the exercise allows it)."""
+        self.finish_deferred()
+        if self.changed_inputs is not None and not getattr(self.exercise, "in_place", False):
+            where, fn, names = self.changed_inputs
+            listed = " and ".join(f"`{n}`" for n in names)
+            raise Incorrect(
+                f"{where}{_fn_name(fn)} changed its input {listed} in place: the caller's array is "
+                "not the same after the call, and code that uses it afterwards sees the change. "
+                "Work on a copy, or build a new array instead of updating the input with an "
+                "assignment such as +=, *= or a[...] = ."
+            )
+
+    def finish_deferred(self) -> None:
+        """A pending ambiguous diagnosis (see :meth:`compare`) becomes the result."""
         if self.deferred is not None:
             first, _ = self.deferred
             self.deferred = None
             raise Incorrect(first)
+
+    def _arg_name(self, args, i) -> str:
+        case = self.case
+        if case is not None:
+            for name, value in zip(case.names, case.args, strict=True):
+                if value is args[i]:
+                    return name
+        return f"argument {i + 1}"
 
     def fail(self, detail: str, hint: str = ""):
         """Stop the check: the answer is wrong because of ``detail``."""
