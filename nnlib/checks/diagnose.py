@@ -297,7 +297,9 @@ def _shape_problem(g, exp, name, rtol, shape_hint) -> str:
             tip = ""
         return f"{name} has the right numbers in the wrong shape: {got_s}, expected {exp_s}.{tip}{hint}"
     why = _shape_pattern(g, exp, rtol)
-    return f"{name} has the wrong shape: expected {exp_s}, got {got_s}.{why}{hint}"
+    if why:  # a recognised pattern: say how it came about
+        return f"{name} has the wrong shape, {got_s} instead of {exp_s}.{why}{hint}"
+    return f"{name} has the wrong shape: expected {exp_s}, got {got_s}.{hint}"
 
 
 def _shape_pattern(g, exp, rtol) -> str:
