@@ -408,6 +408,32 @@ def test_every_line_of_every_diagnosis_here_fits_the_code_column():
         assert "True" not in shown and "False" not in shown
 
 
+# --- results in the wrong order ------------------------------------------------------------------
+
+
+@exercise("patterns.pair", points=1, title="Two results", reference=lambda A: (A.sum(axis=0), A.sum(axis=1)))
+def _check_pair(answer, t):
+    fn = t.require_callable()
+    for case in t.cases(lambda rng, i: {"A": rng.normal(size=(3, 5))}, n=2):
+        (A,) = case.args
+        cols, rows = t.unpack(t.call(fn, A), ("col_sums", "row_sums"))
+        want_cols, want_rows = t.reference(A)
+        t.compare(cols, want_cols, "col_sums")
+        t.compare(rows, want_rows, "row_sums")
+
+
+def test_results_returned_in_the_wrong_order_are_told_so():
+    message = _message("patterns.pair", lambda A: (A.sum(axis=1), A.sum(axis=0)))
+    assert "col_sums is in the wrong place: what you return as row_sums (result 2) is the correct col_sums" in message
+    assert "Return the results in the order (col_sums, row_sums)." in message
+    assert "reduced" not in message
+
+
+def test_a_single_number_for_a_vector_is_not_called_a_reduction():
+    message = d.diagnose(1.5, np.ones(3), "dw")
+    assert message == "dw has the wrong shape: expected shape (3,), got a single number (shape ())."
+
+
 # --- inputs changed in place ----------------------------------------------------------------------
 
 

@@ -108,6 +108,9 @@ class Tester:
         self.deferred: tuple[str, frozenset] | None = None
         #: the first call that changed an input array in place: (where, function, names)
         self.changed_inputs: tuple | None = None
+        #: the names and parts of the last tuple ``unpack`` split (to spot results in the
+        #: wrong order)
+        self._unpacked: tuple | None = None
 
     # --- inputs ------------------------------------------------------------------------
 
@@ -197,6 +200,7 @@ class Tester:
             )
         if len(out) != len(names):
             raise Incorrect(self._where() + f"expected {len(names)} results {want}, got {_d.describe(out)}.")
+        self._unpacked = (tuple(names), tuple(out))
         return tuple(out)
 
     def compare(
@@ -254,6 +258,10 @@ class Tester:
             self.deferred = (self._where() + verdict.message, frozenset(m.message for m in verdict.named))
             return
         named = verdict.kind in ("named", "ambiguous")
+        if not named:
+            moved = self._misplaced(got, expected, name, rtol)
+            if moved:
+                self.fail(moved)
         note = "" if named else self._square_note()
         self.fail(verdict.message + note, hint="" if named else hint)
 
@@ -292,6 +300,23 @@ class Tester:
         if hint:
             text += f"\nHint: {hint}"
         raise Incorrect(text)
+
+    def _misplaced(self, got, expected, name, rtol) -> str:
+        """When ``got`` is one part of an unpacked tuple and another part is the right value."""
+        if self._unpacked is None:
+            return ""
+        names, parts = self._unpacked
+        here = [k for k, part in enumerate(parts) if part is got]
+        if len(here) != 1:
+            return ""
+        for j, part in enumerate(parts):
+            if j != here[0] and _d.close(part, expected, rtol):
+                return (
+                    f"{name} is in the wrong place: what you return as {names[j]} (result "
+                    f"{j + 1}) is the correct {name}. Return the results in the order "
+                    f"({', '.join(names)})."
+                )
+        return ""
 
     def _more_cases(self) -> bool:
         return self.case is not None and self.case.index + 1 < self.case.total

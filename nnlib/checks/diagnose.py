@@ -328,12 +328,12 @@ def _shape_pattern(g, exp, rtol) -> str:
                 "over that axis is right: the average over the batch is missing."
             )
         return f" It has an extra leading axis of size {g.shape[0]}: a sum or mean over axis 0 is missing?"
-    if exp.ndim == g.ndim + 1 and exp.shape[1:] == g.shape:
+    if exp.ndim == g.ndim + 1 and g.ndim >= 1 and exp.shape[1:] == g.shape:
         return (
             f" Axis 0 of size {exp.shape[0]} is missing: one result per row is expected, but "
             "something reduced over the rows (a sum or mean over axis 0?)."
         )
-    if exp.ndim == g.ndim + 1 and exp.shape[:-1] == g.shape:
+    if exp.ndim == g.ndim + 1 and g.ndim >= 1 and exp.shape[:-1] == g.shape:
         return (
             f" The last axis, of size {exp.shape[-1]}, is missing: something reduced over it "
             "(a sum or mean over the last axis?)."
