@@ -408,6 +408,26 @@ def test_every_line_of_every_diagnosis_here_fits_the_code_column():
         assert "True" not in shown and "False" not in shown
 
 
+# --- wrong entries where an input has a given sign ---------------------------------------------
+
+
+@exercise("patterns.relu_backward", points=1, title="ReLU backward", reference=lambda dout, z: dout * (z > 0))
+def _check_relu_backward(answer, t):
+    fn = t.require_callable()
+    for case in t.cases(lambda rng, i: {"dout": rng.normal(size=(4, 3)), "z": rng.normal(size=(4, 3))}, n=2):
+        dout, z = case.args
+        t.compare(t.call(fn, dout, z), t.reference(dout, z), "dz")
+
+
+def test_wrong_entries_exactly_where_an_input_is_positive_are_named_so():
+    message = _message("patterns.relu_backward", lambda dout, z: np.where(z > 0, dout * z, 0.0))
+    assert "the wrong entries are exactly those where z > 0, and the others are right" in message
+    zero = _message("patterns.relu_backward", lambda dout, z: np.where(z > 0, 0.0, 0.0) + 0.0 * dout)
+    assert "all zeros" in zero
+    negative = _message("patterns.relu_backward", lambda dout, z: np.where(z > 0, dout, 0.5 * dout))
+    assert "exactly those where z < 0" in negative
+
+
 # --- results in the wrong order ------------------------------------------------------------------
 
 

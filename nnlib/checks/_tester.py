@@ -238,6 +238,7 @@ class Tester:
             rtol=rtol,
             shape_hint=shape_hint,
             sizes=sizes,
+            inputs=self._input_arrays(),
         )
         if verdict is None:
             return
@@ -300,6 +301,12 @@ class Tester:
         if hint:
             text += f"\nHint: {hint}"
         raise Incorrect(text)
+
+    def _input_arrays(self) -> dict:
+        case = self.case
+        if case is None:
+            return {}
+        return {n: v for n, v in zip(case.names, case.args, strict=True) if isinstance(v, np.ndarray)}
 
     def _misplaced(self, got, expected, name, rtol) -> str:
         """When ``got`` is one part of an unpacked tuple and another part is the right value."""

@@ -197,6 +197,7 @@ def diagnose(
     rtol: float = RTOL,
     shape_hint: str = "",
     sizes: dict | None = None,
+    inputs: dict | None = None,
 ) -> str | None:
     """``None`` if ``got`` equals ``expected`` (to ``rtol``), else a sentence naming the problem.
 
@@ -207,11 +208,13 @@ def diagnose(
     :func:`ambiguous_message`). ``batch_size`` lets a factor of B or 1/B be named as a
     missing or extra mean. ``shape_hint`` is appended to a wrong-shape message.
     ``sizes`` maps names of the inputs' sizes and numbers (``"X.shape[1]"``, ``"lr"``) to
-    their values, so that a constant factor equal to one of them is named.
+    their values, so that a constant factor equal to one of them is named. ``inputs`` maps
+    names of the input arrays to them, so that wrong entries that sit exactly where an input
+    is positive (or negative) are said to.
     """
     verdict = judge(
         got, expected, name, mistakes=mistakes, batch_size=batch_size, rtol=rtol,
-        shape_hint=shape_hint, sizes=sizes,
+        shape_hint=shape_hint, sizes=sizes, inputs=inputs,
     )
     return None if verdict is None else verdict.message
 
@@ -241,6 +244,7 @@ def judge(
     rtol: float = RTOL,
     shape_hint: str = "",
     sizes: dict | None = None,
+    inputs: dict | None = None,
 ) -> Verdict | None:
     """Like :func:`diagnose`, but returns a :class:`Verdict` (or ``None`` when correct)."""
     exp, problem = as_numeric(expected, "expected")
@@ -263,7 +267,7 @@ def judge(
         return Verdict(ambiguous_message(name, matched), tuple(matched), "ambiguous")
     if g.shape != exp.shape:
         return Verdict(_shape_problem(g, exp, name, rtol, shape_hint), kind="shape")
-    return Verdict(_value_problem(g, exp, name, rtol, batch_size, sizes or {}))
+    return Verdict(_value_problem(g, exp, name, rtol, batch_size, sizes or {}, inputs or {}))
 
 
 def ambiguous_message(name: str, mistakes) -> str:
@@ -351,7 +355,7 @@ def _shape_pattern(g, exp, rtol) -> str:
 # that are simple fractions or sizes of the inputs, of orders, rows, columns and indices.
 
 
-def _value_problem(g, exp, name, rtol, batch_size, sizes) -> str:
+def _value_problem(g, exp, name, rtol, batch_size, sizes, inputs) -> str:
     if max_rel_error(-g, exp) <= rtol:
         return f"{name} has the wrong sign (it is minus the correct value)."
     if (
@@ -389,19 +393,22 @@ def _value_problem(g, exp, name, rtol, batch_size, sizes) -> str:
     with np.errstate(all="ignore"):
         wrong = np.abs(g - exp) > tol
     where = _where_wrong(wrong, batch_size)
+    condition = _mask_condition(wrong, inputs)
     single = where.startswith("only one entry") or (where.startswith("only the") and "is wrong" in where)
     patterns = (_all_zero, _permuted) if single else (_all_zero, _permuted, _shifted, _scaled_per_line)
     for pattern in patterns:
         found = pattern(g, exp, name, tol)
         if found:
             return found
+    if condition:
+        where = condition
     zero = wrong & (np.abs(g) <= tol)
     if np.array_equal(zero, wrong):
         k = int(np.sum(wrong))
         return (
             f"{name} is zero where it should not be: {k} of {g.size} entries are 0 although their "
-            f"correct value is not{'; ' + where if where else ''}. Was a term left out there, or "
-            "a loop or slice stopped short of those entries?"
+            f"correct value is not{'; ' + where if where else ''}. Was a term or a case left out "
+            "for those entries (a branch of a condition, or a loop or slice that stopped short)?"
         )
     if where.startswith("only one entry"):
         return f"{name} has one wrong value: {where} (maximum relative error {err:.2g})."
@@ -416,6 +423,24 @@ def _value_problem(g, exp, name, rtol, batch_size, sizes) -> str:
         f"{name} has wrong values: {int(np.sum(wrong))} of {g.size} entries differ, "
         f"maximum relative error {err:.2g}; the largest difference is at index {at}."
     )
+
+
+def _mask_condition(wrong: np.ndarray, inputs: dict) -> str:
+    """'the wrong entries are exactly those where z > 0' when the mask is a sign of an input."""
+    if wrong.all() or not wrong.any():
+        return ""
+    for label, value in inputs.items():
+        if not isinstance(value, np.ndarray) or value.shape != wrong.shape or value.dtype.kind not in "iuf":
+            continue
+        for text, mask in (
+            (f"{label} > 0", value > 0),
+            (f"{label} < 0", value < 0),
+            (f"{label} >= 0", value >= 0),
+            (f"{label} <= 0", value <= 0),
+        ):
+            if np.array_equal(mask, wrong):
+                return f"the wrong entries are exactly those where {text}, and the others are right"
+    return ""
 
 
 def _all_zero(g, exp, name, tol):
