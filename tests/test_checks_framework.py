@@ -330,7 +330,8 @@ E = np.arange(1.0, 7.0).reshape(2, 3) * 0.37  # expected value for the tests bel
         (3.7 * E, {}, ["constant factor"]),
         (E.ravel(), {}, ["right numbers in the wrong shape", "shape (6,)"]),
         (np.ones(4), {}, ["wrong shape: expected shape (2, 3), got shape (4,)"]),
-        (E + np.eye(2, 3), {}, ["2 of 6 entries differ", "maximum relative error", "index (0, 0)"]),
+        (E + np.eye(2, 3), {}, ["2 of 6 entries differ", "maximum relative error", "only the last column is right"]),
+        (E + [[0, 1, 0], [1, 0, 2]], {}, ["3 of 6 entries differ", "maximum relative error", "index (1, 2)"]),
         (np.where(E > 1, np.nan, E), {}, ["NaN"]),
         (None, {}, ["None", "return"]),
         ("text", {}, ["a string"]),
@@ -419,10 +420,14 @@ def test_each_check_cell_shows_its_message_once(tmp_path):
     # the stored plain text is wrapped at the book's 88 columns (the HTML form wraps by itself)
     assert texts[5] == [
         "… not attempted yet [ch1.gradient_descent] (0/2 points)\n"
-        "`f` still raises NotImplementedError. Replace that line with your code, run its cell,\n"
-        "then run this check again."
+        "f still raises NotImplementedError. Replace that line with your code, run its cell, then\n"
+        "run this check again."
     ]
     assert all("text/html" in o["data"] for c in nb.cells for o in c.outputs if "data" in o)
+    # code is marked as code in the HTML form, and the plain form has no backticks
+    html_out = [o["data"]["text/html"] for o in nb.cells[5].outputs if "data" in o]
+    assert "<code>f</code> still raises NotImplementedError" in html_out[0]
+    assert "`" not in "".join(t for cell in texts for t in cell)
 
 
 def test_plain_python_prints_nothing():

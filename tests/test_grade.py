@@ -249,3 +249,27 @@ def test_cells_tagged_grade_skip_are_not_run_unless_they_check(tmp_path, monkeyp
     assert sum(r["points"] for r in report["results"].values()) == 4.0
     assert report["notes"] == [f"cell {len(nb.cells)} raised ZeroDivisionError: division by zero"]
     assert nbformat.read(path, as_version=4) == nb  # the submission keeps its cells
+
+
+def test_a_broken_cell_over_an_nnlib_import_earns_no_points(tmp_path, monkeypatch):
+    """Regression: the notebook imports nnlib's sigmoid_prime and the learner's own cell has a
+    syntax error, so the name is still nnlib's function; grading gives 0 and says why, in plain
+    text (no code marks in the CSV message)."""
+    cells = [
+        "from nnlib.activations import sigmoid_prime\nfrom nnlib.checks import check",
+        "def sigmoid_prime(z)\n    return z",
+        'check("ch3.sigmoid_prime", sigmoid_prime)',
+    ]
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(c) for c in cells])
+    nb.metadata.kernelspec = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    path = tmp_path / "ivan.ipynb"
+    nbformat.write(nb, path)
+    monkeypatch.setenv("PYTHONPATH", os.pathsep.join([str(ROOT), str(FIXTURES)]))
+    monkeypatch.delenv("NNLIB_GRADE_LOG", raising=False)
+    report = grade.grade_notebook(
+        "ivan", str(path), expected={"ch3.sigmoid_prime": 1.0}, timeout_cell=30, timeout_total=120
+    )
+    (row,) = grade.rows_for([report])
+    assert row["points"] == 0.0
+    assert row["message"].startswith("incorrect: This is nnlib's own sigmoid_prime")
+    assert "not yours" in row["message"] and "`" not in row["message"]

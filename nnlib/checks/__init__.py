@@ -8,7 +8,9 @@ In a notebook::
 ``check`` runs the learner's function on several seeded inputs, compares with the
 reference answer, names the mistake when it recognises it, and returns a
 :class:`CheckResult` whose text is the message. It never raises, never prints the
-expected values, and stops code that runs too long.
+expected values, and stops code that runs too long. A function or class that is
+nnlib's own (or numpy's, or Python's) is refused: it is not the learner's code. Code in a
+message is shown as code in the notebook and as plain text everywhere else.
 
 For authors (see CONTRIBUTING.md): a chapter's checks live in ``nnlib/checks/chN.py``
 and are registered with :func:`exercise`; the shared diagnoses are in

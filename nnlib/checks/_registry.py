@@ -50,6 +50,9 @@ class Exercise:
     checker: Callable
     reference: Any = None
     wrong_answers: list[WrongAnswer] = field(default_factory=list)
+    #: True if the learner's code may change its input arrays in place (otherwise a check
+    #: that passes in every other respect says so and fails)
+    in_place: bool = False
 
     @property
     def chapter(self) -> str:
@@ -82,11 +85,15 @@ class Exercise:
         self.wrong_answers.append(WrongAnswer(answer, expect, description))
 
 
-def exercise(exercise_id: str, *, points: float = 1, title: str = "", reference: Any = None):
+def exercise(
+    exercise_id: str, *, points: float = 1, title: str = "", reference: Any = None, in_place: bool = False
+):
     """Decorator that registers a checker function as exercise ``exercise_id``.
 
     ``exercise_id`` looks like ``"ch1.mse_gradient"``: the chapter module, a dot, a name.
     ``reference`` is the model answer the checker compares with (use ``t.reference``).
+    ``in_place=True`` lets the learner's code change the arrays it is given (by default an
+    answer that does is told so and fails, once the checker found nothing else wrong).
     Returns the :class:`Exercise`, so ``@<name>.wrong_answer(...)`` can follow.
     """
     if not ID_PATTERN.match(exercise_id):
@@ -100,7 +107,7 @@ def exercise(exercise_id: str, *, points: float = 1, title: str = "", reference:
         old = _REGISTRY.get(exercise_id)
         if old is not None and _origin(old.checker) != _origin(checker):
             raise ValueError(f"exercise id {exercise_id!r} is already registered by {_origin(old.checker)}.")
-        ex = Exercise(exercise_id, float(points), title or exercise_id, checker, reference)
+        ex = Exercise(exercise_id, float(points), title or exercise_id, checker, reference, in_place=bool(in_place))
         _REGISTRY[exercise_id] = ex  # re-registering the same function (a reload) replaces it
         return ex
 

@@ -2,11 +2,17 @@
 
 Its plain-text form *is* the feedback message (no object repr, no address), so a
 notebook that stores the output of a check cell compares equal on every run.
+
+Messages mark code with backticks, as Markdown does (```sigmoid_prime` still raises```).
+The notebook shows them as code (the HTML form has ``<code>``, the Markdown form keeps the
+marks); the plain text, ``str(result)``, ``result.message`` and what grading writes (the
+log, the CSV, the feedback files) have no marks.
 """
 
 from __future__ import annotations
 
 import html
+import re
 import sys
 import textwrap
 from dataclasses import dataclass, field
@@ -67,17 +73,29 @@ class CheckResult:
         )
 
     @property
+    def plain_detail(self) -> str:
+        """``detail`` without the backticks that mark code."""
+        return plain(self.detail)
+
+    @property
     def message(self) -> str:
-        return f"{self.headline}\n{self.detail}" if self.detail else self.headline
+        """The full text (headline and detail) as plain text, without code marks."""
+        return f"{self.headline}\n{self.plain_detail}" if self.detail else self.headline
+
+    @property
+    def markdown(self) -> str:
+        """The full text with code marked by backticks (Markdown)."""
+        head = f"**{to_markdown(self.headline)}**"
+        return f"{head}  \n{to_markdown(self.detail)}" if self.detail else head
 
     def as_dict(self) -> dict:
-        """The fields written to the grading log (JSON-serialisable)."""
+        """The fields written to the grading log (JSON-serialisable, plain text)."""
         return {
             "exercise": self.exercise_id,
             "status": self.status,
             "points": self.points,
             "max_points": self.max_points,
-            "detail": self.detail,
+            "detail": self.plain_detail,
             "message": self.message,
         }
 
@@ -90,9 +108,12 @@ class CheckResult:
     def _repr_pretty_(self, p, cycle):  # IPython's plain-text printer
         p.text(self.message)
 
+    def _repr_markdown_(self) -> str:
+        return self.markdown
+
     def _repr_html_(self) -> str:
         colour = _COLOUR[self.status]
-        detail = html.escape(self.detail).replace("\n", "<br>")
+        detail = to_html(self.detail)
         return (
             f'<div class="nnlib-check nnlib-check-{self.status.replace(" ", "-")}" '
             f'style="border-left: 4px solid {colour}; padding: 0.3em 0.8em; margin: 0.3em 0;">'
@@ -138,3 +159,40 @@ def _fit_column(message: str, width: int = 88) -> str:
         textwrap.fill(line, width, break_long_words=False, break_on_hyphens=False) if line else line
         for line in message.split("\n")
     )
+
+
+#: A code span: text between two backticks on one line (as in Markdown).
+_CODE = re.compile(r"`([^`\n]+)`")
+
+
+def plain(text: str) -> str:
+    """``text`` without the backticks that mark code: "`f` raises" -> "f raises"."""
+    return _CODE.sub(r"\1", text)
+
+
+def to_html(text: str) -> str:
+    """``text`` escaped for HTML, code spans as ``<code>``, line breaks as ``<br>``."""
+    parts = []
+    last = 0
+    for m in _CODE.finditer(text):
+        parts.append(html.escape(text[last : m.start()]))
+        parts.append(f"<code>{html.escape(m.group(1))}</code>")
+        last = m.end()
+    parts.append(html.escape(text[last:]))
+    return "".join(parts).replace("\n", "<br>")
+
+
+def to_markdown(text: str) -> str:
+    """``text`` as Markdown: code spans kept, characters that Markdown would read as markup
+    elsewhere (``_``, ``<``, ``[``, ``]``, ``\\``) escaped, line breaks kept."""
+    parts = []
+    last = 0
+    for m in _CODE.finditer(text):
+        parts.append(_MD_SPECIAL.sub(r"\\\1", text[last : m.start()]))
+        parts.append(m.group(0))
+        last = m.end()
+    parts.append(_MD_SPECIAL.sub(r"\\\1", text[last:]))
+    return "".join(parts).replace("\n", "  \n")
+
+
+_MD_SPECIAL = re.compile(r"([\\_<\[\]])")

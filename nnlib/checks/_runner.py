@@ -24,7 +24,7 @@ from collections.abc import Callable
 
 from ._registry import UnknownExercise, get_exercise
 from ._result import CheckResult
-from ._tester import CheckTimeout, Incorrect, LearnerError, NotAttempted, Tester, clock
+from ._tester import CheckTimeout, Incorrect, LearnerError, NotAttempted, Tester, clock, foreign_answer
 
 #: Seconds a check may run before learner code is stopped (env NNLIB_CHECK_TIME_LIMIT overrides).
 DEFAULT_TIME_LIMIT = 5.0
@@ -85,11 +85,26 @@ def _check(exercise_id, answer, limit: float) -> CheckResult:
     if answer is Ellipsis:
         return result(
             "not attempted",
-            "The answer is still the placeholder `...`. Replace it, run its cell, then run this check again.",
+            "The answer is still the placeholder `...` (Ellipsis): replace it, run its cell, "
+            "then run this check again.",
         )
+    foreign = foreign_answer(answer) if ex.kind in ("function", "class") else None
+    if foreign:
+        return result("incorrect", foreign)
     t = Tester(ex, answer)
+
+    def run():
+        try:
+            ex.checker(answer, t)
+        except (CheckTimeout, KeyboardInterrupt, NotAttempted):
+            raise
+        except BaseException:
+            t.finish_deferred()  # a diagnosis waiting for a later case comes first
+            raise
+        t.finish()
+
     try:
-        _run_limited(lambda: ex.checker(answer, t), limit)
+        _run_limited(run, limit)
     except Incorrect as exc:
         return result("incorrect", str(exc))
     except NotAttempted as exc:
