@@ -51,7 +51,7 @@ four equations
     \end{aligned}
 
 (for a softmax output with cross-entropy, BP1 is :math:`\delta_D = \hat y - y`).
-With an L2 penalty :math:`J = L + \frac{\lambda}{2}\sum_l \lVert W_l\rVert_F^2` every
+With an L2 penalty :math:`\tilde L = L + \frac{\lambda}{2}\sum_l \lVert W_l\rVert_F^2` every
 weight gradient gains :math:`\lambda W_l` (biases are not penalised).
 """
 
@@ -210,7 +210,7 @@ def l2_penalty(params, lam):
 
 
 def loss(cache, y, params=None, lam=0.0):
-    r"""Cross-entropy :math:`L = -\sum_k y_k\log\hat y_k` of a forward cache; with ``lam > 0``, :math:`J = L + s`.
+    r"""Cross-entropy :math:`L = -\sum_k y_k\log\hat y_k` of a forward cache; with ``lam > 0``, :math:`\tilde L = L + s`.
 
     Computed from the logits ``z2`` (stable): :math:`-\log\hat y_c = \log\sum_j e^{(z_2)_j} - (z_2)_c`.
     ``params`` is needed only for the penalty.
@@ -265,7 +265,7 @@ def backward(params, cache, y, lam=0.0, return_deltas=False):
 
 
 def loss_and_grads(params, x, y, lam=0.0):
-    """Forward then backward for one sample: returns ``(J, grads)`` (``J = L`` when ``lam == 0``)."""
+    """Forward then backward for one sample: returns ``(L_reg, grads)`` (``L_reg = L`` when ``lam == 0``)."""
     cache = forward(params, x)
     return loss(cache, y, params, lam), backward(params, cache, y, lam)
 
@@ -364,7 +364,7 @@ def deep_backward(params, cache, y, lam=0.0, return_deltas=False):
 
 
 def deep_loss_and_grads(params, x, y, activation="sigmoid", output="softmax", lam=0.0):
-    """Forward then backward for any depth: ``(J, grads)``, ``J`` including the L2 penalty if ``lam > 0``."""
+    """Forward then backward for any depth: ``(L_reg, grads)``, ``L_reg`` (the objective :math:`\tilde L`) including the L2 penalty if ``lam > 0``."""
     lam = non_negative_number(lam, "lam", "Use 0 for no penalty or a small value such as 1e-3.")
     cache = deep_forward(params, x, activation, output)
     J = deep_loss(cache, y) + (l2_penalty(params, lam) if lam else 0.0)

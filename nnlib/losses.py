@@ -142,7 +142,7 @@ def l2_penalty(weights, lam):
     r"""L2 penalty :math:`s = \frac{\lambda}{2}\sum_l \lVert W_l\rVert_F^2` and its gradients :math:`\lambda W_l`.
 
     ``weights``: a dict name -> array (or a list of arrays). Returns ``(s, grads)`` with
-    ``grads`` of the same kind. Chapter 3 adds ``s`` to the data loss, ``J = L + s``,
+    ``grads`` of the same kind. Chapter 3 adds ``s`` to the data loss, :math:`\tilde L = L + s`,
     so each weight gradient gains the term :math:`\lambda W`. Biases are usually left out.
     """
     lam = non_negative_number(lam, "lam", "Use 0 for no penalty or a small value such as 1e-3.")
