@@ -36,22 +36,23 @@ from ._tester import LearnerError
 
 
 def linear_backward(dZ, X, W):
-    """Reference: backward of Z = X W^T + b for per-sample errors dZ (the 1/B written out)."""
-    B = X.shape[0]
-    dW = dZ.T @ X / B
-    db = dZ.mean(axis=0)
+    """Reference: backward of Z = X W^T + b; dZ = dL/dZ already carries the 1/B of the mean."""
+    dW = dZ.T @ X
+    db = dZ.sum(axis=0)
     dX = dZ @ W
     return dX, dW, db
 
 
-# (B, n_in, n_out): all different within a case so that a transposed answer has the wrong
-# shape; B = 1 last (there a sum and a mean over the batch coincide).
-_LINEAR_SIZES = [(5, 4, 3), (6, 2, 5), (3, 7, 4), (8, 3, 2), (1, 4, 3)]
+# (B, n_in, n_out): distinct primes within a case, so that a transposed answer has the
+# wrong shape and no two catalogued mistakes give the same numbers; B = 1 last (there a
+# sum and a mean over the batch coincide).
+_LINEAR_SIZES = [(5, 3, 7), (7, 2, 3), (3, 7, 5), (11, 5, 2), (1, 3, 2)]
 
 
 def _linear_inputs(rng, i):
     B, n_in, n_out = _LINEAR_SIZES[i]
-    return {"dZ": rng.normal(size=(B, n_out)), "X": rng.normal(size=(B, n_in)), "W": rng.normal(size=(n_out, n_in))}
+    # dZ is dL/dZ of a batch-mean loss, so it carries a 1/B
+    return {"dZ": rng.normal(size=(B, n_out)) / B, "X": rng.normal(size=(B, n_in)), "W": rng.normal(size=(n_out, n_in))}
 
 
 _SHAPES = "dZ is (B, n_out), X is (B, n_in) and W is (n_out, n_in)"
@@ -63,7 +64,7 @@ def _call_with_shape_diagnosis(t, fn, *args):
         return t.call(fn, *args)
     except LearnerError as err:
         text = str(err).split("your code raised", 1)[-1].strip()
-        if "matmul" in text or "shapes" in text or "aligned" in text:
+        if "matmul" in text or "shapes" in text or "aligned" in text or "broadcast" in text:
             t.fail(
                 "a matrix product failed because the shapes do not fit. "
                 f"Write the shape next to each factor: {_SHAPES}. So dW = dZ^T X gives (n_out, n_in) "
@@ -71,6 +72,13 @@ def _call_with_shape_diagnosis(t, fn, *args):
                 f"(Python said: {text})"
             )
         raise
+
+
+_EXTRA_1_OVER_B = (
+    "dZ already carries the 1/B of the batch-mean loss (it entered once, in the loss gradient); "
+    "a layer only sums over the batch."
+)
+_SECOND = f"a second 1/B inside the layer (extra 1/B). {_EXTRA_1_OVER_B}"
 
 
 @exercise("ch4.linear_backward", points=2, title="Batched backward of a linear layer", reference=linear_backward)
@@ -88,20 +96,16 @@ def check_linear_backward(answer, t):
             "dW",
             batch_size=B,
             mistakes=[
-                *([d.sum_instead_of_mean(dZ.T @ X, "dW")] if plural else []),
-                *(
-                    [d.Mistake(dZ.T @ X / B**2, "dW divides by B twice (extra 1/B): the mean needs one 1/B.")]
-                    if plural
-                    else []
-                ),
+                *([d.Mistake(dZ.T @ X / B, f"dW is B times too small: {_SECOND}")] if plural else []),
                 d.Mistake(
-                    X.T @ dZ / B,
+                    X.T @ dZ,
                     "dW is transposed: X^T dZ has shape (n_in, n_out); a gradient has its parameter's "
-                    "shape, so dW = dZ^T X / B, shape (n_out, n_in) like W.",
+                    "shape, so dW = dZ^T X, shape (n_out, n_in) like W.",
                 ),
+                d.Mistake(-(dZ.T @ X), "dW has the wrong sign: dZ is already dL/dZ, nothing is subtracted."),
             ],
             shape_hint="dW must have the shape of W, (n_out, n_in).",
-            hint="dW = dZ^T X / B: the mean over the batch of the outer products delta_i x_i^T.",
+            hint="dW is the sum over the samples of the outer products of dZ's row i and X's row i.",
         )
         t.compare(
             db,
@@ -109,25 +113,35 @@ def check_linear_backward(answer, t):
             "db",
             batch_size=B,
             mistakes=[
-                *([d.sum_instead_of_mean(dZ.sum(axis=0), "db")] if plural else []),
-                d.wrong_axis(
-                    dZ.mean(axis=1),
-                    "db",
-                    "It has one entry per sample; average over the samples (axis=0) to get one entry per output.",
+                *(
+                    [
+                        d.Mistake(
+                            dZ.mean(axis=0),
+                            "db is the mean of dZ's rows: that divides by B a second time (extra 1/B). The bias "
+                            f"was copied to every row, so its gradient is the sum of the rows. {_EXTRA_1_OVER_B}",
+                        ),
+                        d.Mistake(
+                            dZ[0],
+                            "db is only the first row of dZ, the first sample's contribution: the bias was "
+                            "copied to every row, so add up all B rows.",
+                        ),
+                    ]
+                    if plural
+                    else []
                 ),
                 d.wrong_axis(
                     dZ.sum(axis=1),
                     "db",
-                    "It has one entry per sample; average over the samples (axis=0) to get one entry per output.",
+                    "It has one entry per sample; add up over the samples (axis=0) to get one entry per output.",
                 ),
                 d.Mistake(
-                    float(dZ.mean()),
-                    "db is a single number, the mean of all entries of dZ; it needs one entry per output "
-                    "unit: the column mean dZ.mean(axis=0).",
+                    float(dZ.sum()),
+                    "db is a single number, the sum of all entries of dZ; it needs one entry per output "
+                    "unit: add up over the samples only (axis=0).",
                 ),
             ],
             shape_hint="db must have the shape of b, (n_out,).",
-            hint="db is the column mean of dZ: the bias was copied to every row, so its gradients add up.",
+            hint="the bias was copied to every row in the forward pass, so backward adds up the rows of dZ.",
         )
         t.compare(
             dX,
@@ -135,71 +149,88 @@ def check_linear_backward(answer, t):
             "dX",
             batch_size=B,
             mistakes=[
-                *([d.extra_mean(dZ @ W / B, "dX")] if plural else []),
+                *([d.Mistake(dZ @ W / B, f"dX is B times too small: {_SECOND}")] if plural else []),
                 d.Mistake(
                     (dZ @ W).sum(axis=0),
                     "dX is summed over the batch; it needs one row per sample: x_i affects only "
-                    "its own loss, so there is no sum over samples in dX = dZ W.",
+                    "its own loss, so there is no sum over samples in dX.",
+                ),
+                d.Mistake(
+                    W.T @ dZ.T,
+                    "dX is transposed: it has one column per sample. Like X it needs one row per sample, (B, n_in).",
                 ),
             ],
             shape_hint="dX must have the shape of X, (B, n_in): one row per sample.",
-            hint="dX = dZ W: row i is delta_i^T W, sample i's error for the layer below.",
+            hint="row i of dX is row i of dZ times W: sample i's error for the layer below.",
         )
 
 
-@check_linear_backward.wrong_answer(expect="1/B factor of the mean is missing")
-def _lb_sum(dZ, X, W):
-    """Sums over the batch instead of averaging (no 1/B in dW and db)."""
-    return dZ @ W, dZ.T @ X, dZ.sum(axis=0)
-
-
 @check_linear_backward.wrong_answer(expect="extra 1/B")
+def _lb_extra_dw(dZ, X, W):
+    """Divides dW by B again (the old two-convention mistake)."""
+    B = X.shape[0]
+    return dZ @ W, dZ.T @ X / B, dZ.sum(axis=0)
+
+
+@check_linear_backward.wrong_answer(expect="dX is B times too small")
 def _lb_extra_mean_dx(dZ, X, W):
-    """Divides dX by B as well."""
+    """Divides dX by B."""
     B = X.shape[0]
-    return dZ @ W / B, dZ.T @ X / B, dZ.mean(axis=0)
+    return dZ @ W / B, dZ.T @ X, dZ.sum(axis=0)
 
 
-@check_linear_backward.wrong_answer(expect="transposed")
+@check_linear_backward.wrong_answer(expect="dW is transposed")
 def _lb_transposed(dZ, X, W):
-    """dW = X^T dZ / B, the transpose."""
-    B = X.shape[0]
-    return dZ @ W, X.T @ dZ / B, dZ.mean(axis=0)
+    """dW = X^T dZ, the transpose."""
+    return dZ @ W, X.T @ dZ, dZ.sum(axis=0)
+
+
+@check_linear_backward.wrong_answer(expect="mean of dZ's rows")
+def _lb_db_mean(dZ, X, W):
+    """db averaged over the batch instead of summed."""
+    return dZ @ W, dZ.T @ X, dZ.mean(axis=0)
+
+
+@check_linear_backward.wrong_answer(expect="first sample's contribution")
+def _lb_db_first_row(dZ, X, W):
+    """db from one row only."""
+    return dZ @ W, dZ.T @ X, dZ[0]
 
 
 @check_linear_backward.wrong_answer(expect="wrong axis")
 def _lb_axis(dZ, X, W):
-    """db averaged over the outputs (axis=1) instead of the samples."""
-    B = X.shape[0]
-    return dZ @ W, dZ.T @ X / B, dZ.mean(axis=1)
+    """db summed over the outputs (axis=1) instead of the samples."""
+    return dZ @ W, dZ.T @ X, dZ.sum(axis=1)
 
 
-@check_linear_backward.wrong_answer(expect="1/B factor of the mean is missing")
-def _lb_db_sum(dZ, X, W):
-    """db summed instead of averaged (dW right)."""
-    B = X.shape[0]
-    return dZ @ W, dZ.T @ X / B, dZ.sum(axis=0)
+@check_linear_backward.wrong_answer(expect="is a single number")
+def _lb_db_scalar(dZ, X, W):
+    """db summed over everything."""
+    return dZ @ W, dZ.T @ X, dZ.sum()
 
 
 @check_linear_backward.wrong_answer(expect="shapes do not fit")
 def _lb_dx_wt(dZ, X, W):
     """dX = dZ W^T, which does not multiply."""
-    B = X.shape[0]
-    return dZ @ W.T, dZ.T @ X / B, dZ.mean(axis=0)
-
-
-@check_linear_backward.wrong_answer(expect="divides by B twice")
-def _lb_double(dZ, X, W):
-    """dW divided by B twice."""
-    B = X.shape[0]
-    return dZ @ W, dZ.T @ X / B / B, dZ.mean(axis=0)
+    return dZ @ W.T, dZ.T @ X, dZ.sum(axis=0)
 
 
 @check_linear_backward.wrong_answer(expect="no sum over samples in dX")
 def _lb_dx_summed(dZ, X, W):
     """dX summed over the batch."""
-    B = X.shape[0]
-    return (dZ @ W).sum(axis=0), dZ.T @ X / B, dZ.mean(axis=0)
+    return (dZ @ W).sum(axis=0), dZ.T @ X, dZ.sum(axis=0)
+
+
+@check_linear_backward.wrong_answer(expect="dX is transposed")
+def _lb_dx_transposed(dZ, X, W):
+    """dX with one column per sample."""
+    return W.T @ dZ.T, dZ.T @ X, dZ.sum(axis=0)
+
+
+@check_linear_backward.wrong_answer(expect="dW has the wrong sign")
+def _lb_dw_sign(dZ, X, W):
+    """dW with a minus sign."""
+    return dZ @ W, -(dZ.T @ X), dZ.sum(axis=0)
 
 
 # --- ch4.softmax_ce_grad -----------------------------------------------------------------
@@ -215,8 +246,9 @@ def softmax_ce_grad(Z, y):
     return Y_hat / B
 
 
-# (B, K, scale of the logits); B != K; the last case has logits in the hundreds.
-_SOFTMAX_SIZES = [(5, 3, 1.0), (4, 6, 2.0), (7, 2, 1.0), (1, 4, 1.0), (6, 4, 400.0)]
+# (B, K, scale of the logits); B and K distinct primes (B = 1 apart); the last case has
+# logits in the hundreds.
+_SOFTMAX_SIZES = [(5, 3, 1.0), (7, 5, 2.0), (3, 2, 1.0), (1, 4, 1.0), (11, 3, 400.0)]
 
 
 def _softmax_inputs(rng, i):
@@ -225,6 +257,13 @@ def _softmax_inputs(rng, i):
     if scale > 100:
         Z += 600.0  # every exp(z) would overflow without the shift
     return {"Z": Z, "y": rng.integers(0, K, size=B)}
+
+
+def _column_targets(y, K):
+    """What ``P[:, y] -= 1`` subtracts: 1 in every row of each column that is some label."""
+    M = np.zeros((len(y), K))
+    M[:, np.unique(y)] = 1.0
+    return M
 
 
 def _one_hot(y, K):
@@ -285,6 +324,30 @@ def check_softmax_ce_grad(answer, t):
                     (Z - Y) / B,
                     "dZ uses the logits Z where the probabilities belong: apply softmax first, then subtract y.",
                 ),
+                *(
+                    [
+                        d.Mistake(
+                            (Y_hat - Y) / B**2,
+                            "dZ divides by B twice (1/B twice): the mean over the batch gives one 1/B.",
+                        ),
+                        d.Mistake(
+                            (Y_hat - _column_targets(y, K)) / B,
+                            "the 1 was subtracted in whole columns (Y_hat[:, y] -= 1): each row needs it "
+                            "only at its own label, Y_hat[row, y[row]] for every row.",
+                        ),
+                    ]
+                    if plural
+                    else []
+                ),
+                d.Mistake(
+                    (np.log(np.clip(Y_hat, 1e-300, None)) - Y) / B,
+                    "dZ uses log-probabilities where the probabilities belong: subtract y from softmax(Z) "
+                    "itself, not from its log.",
+                ),
+                d.Mistake(
+                    (1.0 / (1.0 + np.exp(-np.clip(Z, -700, 700))) - Y) / B,
+                    "dZ uses the sigmoid of each logit: a softmax normalises each row so that it sums to 1.",
+                ),
             ],
             shape_hint="dZ has the shape of Z, (B, K).",
             hint="dZ = (softmax(Z) - Y) / B with Y the one-hot rows of y and softmax over each row.",
@@ -322,6 +385,33 @@ def _sm_unstable(Z, y):
     with np.errstate(all="ignore"):
         e = np.exp(Z)
         return (e / e.sum(axis=1, keepdims=True) - _one_hot(y, Z.shape[1])) / Z.shape[0]
+
+
+@check_softmax_ce_grad.wrong_answer(expect="1/B twice")
+def _sm_double(Z, y):
+    """Divides by B twice."""
+    return softmax_ce_grad(Z, y) / Z.shape[0]
+
+
+@check_softmax_ce_grad.wrong_answer(expect="whole columns")
+def _sm_columns(Z, y):
+    """P[:, y] -= 1 instead of P[rows, y] -= 1."""
+    P = softmax(Z - Z.max(axis=1, keepdims=True), axis=1)
+    P[:, y] -= 1.0
+    return P / Z.shape[0]
+
+
+@check_softmax_ce_grad.wrong_answer(expect="log-probabilities")
+def _sm_log(Z, y):
+    """log softmax minus the targets."""
+    P = softmax(Z - Z.max(axis=1, keepdims=True), axis=1)
+    return (np.log(P) - _one_hot(y, Z.shape[1])) / Z.shape[0]
+
+
+@check_softmax_ce_grad.wrong_answer(expect="sigmoid of each logit")
+def _sm_sigmoid(Z, y):
+    """An element-wise sigmoid in place of the softmax."""
+    return (1.0 / (1.0 + np.exp(-np.clip(Z, -700, 700))) - _one_hot(y, Z.shape[1])) / Z.shape[0]
 
 
 # --- ch4.train_step ----------------------------------------------------------------------
@@ -380,6 +470,11 @@ def _step_inputs(rng, i):
     }
 
 
+def _layer_arrays(model):
+    """``{"<index>.<name>": array}`` read from the layers themselves (what forward uses)."""
+    return {f"{i}.{k}": v for i, layer in enumerate(model.layers) for k, v in layer.params.items()}
+
+
 def _fresh_model(sizes, seed, X_stale, y_stale, cls=Sequential):
     """mlp(sizes) whose grads already hold the gradients of another batch (a previous step)."""
     model = cls(mlp(sizes, activation="tanh", rng=seed).layers)
@@ -410,10 +505,12 @@ def check_train_step(answer, t):
         fresh = {k: v.copy() for k, v in ref_model.grads.items()}
 
         model = _fresh_model(sizes, seed, X_stale, y_stale, cls=_LoggedModel)
+        own = _layer_arrays(model)  # the layers' own arrays, before the learner's step
         loss = t.call(fn, model, X, y, lr)
         log = model.log
-        got = np.concatenate([v.ravel() for v in model.params.values()])
-        ref = np.concatenate([v.ravel() for v in ref_model.params.values()])
+        # read the parameters from the layers, which forward uses, not from the dict model.params
+        got = np.concatenate([v.ravel() for v in _layer_arrays(model).values()])
+        ref = np.concatenate([v.ravel() for v in _layer_arrays(ref_model).values()])
         start = np.concatenate([v.ravel() for v in before.values()])
         g_stale = np.concatenate([v.ravel() for v in stale.values()])
         g_fresh = np.concatenate([v.ravel() for v in fresh.values()])
@@ -428,6 +525,20 @@ def check_train_step(answer, t):
             t.fail(
                 "zero_grad() was called after backward, so it erased the gradients before the update; "
                 "call it before backward."
+            )
+        layers_now = _layer_arrays(model)
+        replaced = [k for k in own if layers_now[k] is not own[k]]
+        rebound = [k for k in own if k in model.params and model.params[k] is not layers_now[k]]
+        if rebound and np.allclose(got, start, rtol=0, atol=1e-15):
+            t.fail(
+                "model.params[name] = ... replaced the entries of the dict model.params with new arrays, "
+                "but the layers still hold their old arrays, so the next forward pass is unchanged. "
+                "Change the arrays themselves, in place (p -= lr * g)."
+            )
+        if replaced and not rebound:
+            t.fail(
+                "a layer's parameter was replaced by a new array, so model.params and the layer no longer "
+                "share it. Change the arrays in place (p -= lr * g)."
             )
         t.compare(
             got,
@@ -452,6 +563,15 @@ def check_train_step(answer, t):
                 ),
             ],
             hint="forward, softmax_cross_entropy, zero_grad, backward, then p -= lr * g for every parameter.",
+        )
+        with np.errstate(all="ignore"):
+            next_got = Sequential(model.layers).forward(X)
+            next_ref = Sequential(ref_model.layers).forward(X)
+        t.compare(
+            next_got,
+            next_ref,
+            "the scores of the next forward pass",
+            hint="the next forward pass must use the updated weights: update the layers' arrays in place.",
         )
         if "zero_grad" not in log:
             t.fail(
@@ -540,6 +660,40 @@ def _ts_loss_after(model, X, y, lr):
     return softmax_cross_entropy(model.forward(X), y)[0]
 
 
+@check_train_step.wrong_answer(expect="replaced the entries of the dict")
+def _ts_dict_rebind(model, X, y, lr):
+    """model.params[n] = model.params[n] - lr * g: the dict changes, the layers do not."""
+    loss, dscores = softmax_cross_entropy(model.forward(X), y)
+    model.zero_grad()
+    model.backward(dscores)
+    for name in model.params:
+        model.params[name] = model.params[name] - lr * model.grads[name]
+    return loss
+
+
+@check_train_step.wrong_answer(expect="learning rate lr is not used")
+def _ts_no_lr(model, X, y, lr):
+    """p -= g, without the learning rate."""
+    loss, dscores = softmax_cross_entropy(model.forward(X), y)
+    model.zero_grad()
+    model.backward(dscores)
+    for name, p in model.params.items():
+        p -= model.grads[name]
+    return loss
+
+
+@check_train_step.wrong_answer(expect="applied twice")
+def _ts_twice(model, X, y, lr):
+    """The update written twice."""
+    loss, dscores = softmax_cross_entropy(model.forward(X), y)
+    model.zero_grad()
+    model.backward(dscores)
+    for name, p in model.params.items():
+        p -= lr * model.grads[name]
+        p -= lr * model.grads[name]
+    return loss
+
+
 # --- ch4.cache_bytes ---------------------------------------------------------------------
 
 
@@ -550,7 +704,7 @@ def cache_bytes(sizes, B, itemsize=8):
     return itemsize * B * (linear_inputs + activations)
 
 
-_CACHE_SETUPS = [([64, 128, 64, 10], 64, 8), ([10, 20, 5], 3, 8), ([784, 256, 256, 256, 10], 128, 4), ([7, 3], 5, 8)]
+_CACHE_SETUPS = [([64, 128, 64, 10], 64, 8), ([11, 23, 5], 3, 8), ([784, 256, 256, 256, 10], 128, 4), ([7, 3], 5, 8)]
 
 
 def _cache_inputs(rng, i):
@@ -575,7 +729,22 @@ def check_cache_bytes(answer, t):
                 "a Linear layer keeps its input, not its output: the logits are not cached.",
             ),
             d.Mistake(ref + itemsize * n_params, "the cache holds activations only; the weights are not part of it."),
+            d.Mistake(
+                itemsize * B * (sum(sizes[1:]) + 2 * hidden),
+                "each Linear was counted with its output width; a Linear keeps its input, (B, n_in).",
+            ),
         ]
+        if itemsize != 8:
+            mistakes.append(
+                d.Mistake(ref * 8 / itemsize, "itemsize is not used: 8 bytes per number holds only for float64.")
+            )
+        mistakes.append(
+            d.Mistake(
+                ref + 2 * itemsize * B * sizes[-1],
+                "the output layer has no activation layer in mlp (softmax is part of the loss), "
+                "so the logits are not kept twice as z and a.",
+            )
+        )
         if hidden:
             mistakes += [
                 d.Mistake(
@@ -634,3 +803,21 @@ def _cb_params(sizes, B, itemsize=8):
     """Adds the parameters."""
     n_params = sum(n_out * (n_in + 1) for n_in, n_out in zip(sizes[:-1], sizes[1:], strict=True))
     return itemsize * (B * (sum(sizes[:-1]) + 2 * sum(sizes[1:-1])) + n_params)
+
+
+@check_cache_bytes.wrong_answer(expect="output width")
+def _cb_outputs(sizes, B, itemsize=8):
+    """Counts each Linear's output instead of its input."""
+    return itemsize * B * (sum(sizes[1:]) + 2 * sum(sizes[1:-1]))
+
+
+@check_cache_bytes.wrong_answer(expect="itemsize is not used")
+def _cb_fixed_itemsize(sizes, B, itemsize=8):
+    """Always 8 bytes per number."""
+    return 8 * B * (sum(sizes[:-1]) + 2 * sum(sizes[1:-1]))
+
+
+@check_cache_bytes.wrong_answer(expect="not kept twice")
+def _cb_output_activation(sizes, B, itemsize=8):
+    """Counts z and a for the output layer too."""
+    return itemsize * B * (sum(sizes[:-1]) + 2 * sum(sizes[1:]))
