@@ -23,6 +23,8 @@ r"""Checks for Chapter 4, batch backpropagation.
 
 from __future__ import annotations
 
+from collections.abc import MutableMapping
+
 import numpy as np
 
 from ..activations import softmax
@@ -821,3 +823,461 @@ def _cb_fixed_itemsize(sizes, B, itemsize=8):
 def _cb_output_activation(sizes, B, itemsize=8):
     """Counts z and a for the output layer too."""
     return itemsize * B * (sum(sizes[:-1]) + 2 * sum(sizes[1:]))
+
+
+# --- ch4.batch_backward (capstone, stage 3) ----------------------------------------------
+#
+# params: {"W1": (n_1, n_0), "b1": (n_1,), ..., "WD": (n_D, n_{D-1}), "bD": (n_D,)}
+# cache:  {"A0": X, "Z1": ..., "A1": ..., "Z<D>": logits, "Y_hat": softmax of each row}
+# sigmoid hidden layers, softmax output, batch-mean cross-entropy, integer labels y (B,).
+
+
+def _depth(params):
+    return len([k for k in params if str(k).startswith("W")])
+
+
+def capstone_forward(params, X):
+    """The forward pass whose cache ``batch_backward`` reads: ``(Y_hat, cache)``."""
+    D = _depth(params)
+    cache = {"A0": X}
+    A = X
+    for l in range(1, D + 1):
+        Z = A @ params[f"W{l}"].T + params[f"b{l}"]
+        cache[f"Z{l}"] = Z
+        if l < D:
+            A = 1.0 / (1.0 + np.exp(-Z))
+            cache[f"A{l}"] = A
+    Y_hat = softmax(cache[f"Z{D}"], axis=1)
+    cache["Y_hat"] = Y_hat
+    return Y_hat, cache
+
+
+def _backward_variant(params, cache, y, mistake=None):
+    """The batched BP1-BP4 loop; ``mistake`` plants one catalogued error."""
+    D = _depth(params)
+    Y_hat = cache["Y_hat"]
+    B, K = Y_hat.shape
+    Y = _one_hot(y, K)
+    dZ = Y - Y_hat if mistake == "sign" else Y_hat - Y
+    if mistake != "no_1_over_B":
+        dZ = dZ / B
+    grads = {}
+    for l in range(D, 0, -1):
+        A_prev = cache[f"A{l - 1}"]
+        dW = A_prev.T @ dZ if mistake == "dW_T" else dZ.T @ A_prev
+        if mistake == "extra_dW":
+            dW = dW / B
+        if mistake == "db_mean":
+            db = dZ.mean(axis=0)
+        elif mistake == "db_row":
+            db = dZ[0].copy()
+        elif mistake == "db_column":
+            db = dZ.sum(axis=0)[:, None]
+        else:
+            db = dZ.sum(axis=0)
+        grads[f"W{l}"], grads[f"b{l}"] = dW, db
+        if l > 1:
+            dA = dZ @ params[f"W{l}"]
+            A = cache[f"A{l - 1}"]
+            if mistake == "no_phi_prime":
+                dZ = dA
+            elif mistake == "phi_not_prime":
+                dZ = dA * A
+            elif mistake == "prime_at_output":
+                s = 1.0 / (1.0 + np.exp(-A))
+                dZ = dA * s * (1.0 - s)
+            else:
+                dZ = dA * A * (1.0 - A)
+    return grads
+
+
+def batch_backward(params, cache, y):
+    """Reference: the batched backward pass of the capstone network, ``grads`` like ``params``."""
+    return _backward_variant(params, cache, y)
+
+
+def _grad_name(key):
+    l = key[1:]
+    return f"dW{l} (layer {l}'s weights)" if key[0] == "W" else f"db{l} (layer {l}'s bias)"
+
+
+def _variant_message(mistake, key, D):
+    l = int(key[1:])
+    g = _grad_name(key)
+    above = f"layer {D}" if l + 1 == D else f"layers {l + 1} to {D}"
+    below = f"{g} is wrong although every gradient of {above} is right"
+    k = l + 1  # the layer whose error is passed down to layer l
+    return {
+        "no_1_over_B": f"{g} is B times too large: the output error Delta_{D} = (Y_hat - Y)/B is missing "
+        "the 1/B of the batch-mean loss (it enters once, at the output).",
+        "extra_dW": f"{g} is B times too small (1/B twice): Delta_{l} already carries the 1/B from the "
+        f"loss gradient, so dW{l} = Delta_{l}^T A_{l - 1} with no second 1/B.",
+        "db_mean": f"{g} is the mean of the rows of Delta_{l}: the bias is not summed over the batch "
+        "(that divides by B a second time). The bias was copied to every row, so add up the rows.",
+        "db_row": f"{g} is only the first sample's row of Delta_{l}: the bias was copied to every row, "
+        "so sum over all B rows.",
+        "db_column": f"{g} has the right numbers as a column (n, 1): here biases are 1-D, shape (n,), "
+        "like the b arrays in params.",
+        "dW_T": f"{g} is transposed: A_{l - 1}^T Delta_{l} has the shape of W{l} transposed; a gradient "
+        f"has its parameter's shape, so multiply Delta_{l}^T by A_{l - 1}.",
+        "sign": f"{g} has the wrong sign: the output error is prediction minus target, (Y_hat - Y)/B.",
+        "no_phi_prime": f"{below}: the error passed down from layer {k} is missing the factor "
+        f"phi'(Z_{l}) = A_{l} (1 - A_{l}) of the sigmoid (BP2).",
+        "phi_not_prime": f"{below}: passing the error down from layer {k}, BP2 multiplied by the sigmoid "
+        f"A_{l} itself where its derivative A_{l} (1 - A_{l}) belongs.",
+        "prime_at_output": f"{below}: the sigmoid's derivative was evaluated at the output A_{l} "
+        f"(sigma(A_{l}) (1 - sigma(A_{l}))) instead of at its input: sigma'(Z_{l}) = A_{l} (1 - A_{l}).",
+    }[mistake]
+
+
+_BACKWARD_MISTAKES = (
+    "no_1_over_B",
+    "extra_dW",
+    "db_mean",
+    "db_row",
+    "db_column",
+    "dW_T",
+    "sign",
+    "no_phi_prime",
+    "phi_not_prime",
+    "prime_at_output",
+)
+
+# (layer sizes, B): B and every width distinct primes, depths 2, 3 and 1
+_BACKWARD_SETUPS = [([5, 7, 3], 11), ([3, 5, 7, 2], 13), ([2, 3, 5], 7), ([7, 3], 5)]
+
+
+def _capstone_params(rng, sizes):
+    params = {}
+    for l, (n_in, n_out) in enumerate(zip(sizes[:-1], sizes[1:], strict=True), start=1):
+        params[f"W{l}"] = rng.normal(size=(n_out, n_in)) / np.sqrt(n_in)
+        params[f"b{l}"] = 0.5 * rng.normal(size=n_out)  # non-zero biases: their gradients count
+    return params
+
+
+def _backward_inputs(rng, i):
+    sizes, B = _BACKWARD_SETUPS[i]
+    params = _capstone_params(rng, sizes)
+    X = rng.normal(size=(B, sizes[0]))
+    _, cache = capstone_forward(params, X)
+    return {"params": params, "cache": cache, "y": rng.integers(0, sizes[-1], size=B)}
+
+
+_CACHE_FORMAT = "the cache holds A0 (= X) up to A(D-1), Z1 up to ZD, and Y_hat"
+
+
+def _call_capstone(t, fn, *args):
+    try:
+        return t.call(fn, *args)
+    except LearnerError as err:
+        text = str(err).split("your code raised", 1)[-1].strip()
+        if text.startswith("KeyError"):
+            t.fail(
+                f"your code asked for a key that is not there ({text}). {_CACHE_FORMAT[0].upper()}"
+                f"{_CACHE_FORMAT[1:]}: layer l's weights multiply its input A_(l-1), and the output "
+                "layer's error comes from Y_hat."
+            )
+        if "matmul" in text or "shapes" in text or "broadcast" in text or "aligned" in text:
+            t.fail(
+                "a product failed because the shapes do not fit. Write the shape next to each factor: "
+                "Delta_l is (B, n_l), A_(l-1) is (B, n_(l-1)), W_l is (n_l, n_(l-1)); so dW_l = Delta_l^T A_(l-1) "
+                f"and the error passed down is Delta_l W_l, (B, n_(l-1)). (Python said: {text})"
+            )
+        raise
+
+
+@exercise(
+    "ch4.batch_backward", points=3, title="Capstone: the batched backward pass, any depth", reference=batch_backward
+)
+def check_batch_backward(answer, t):
+    fn = t.require_callable()
+    for case in t.cases(_backward_inputs, n=len(_BACKWARD_SETUPS)):
+        params, cache, y = case.args
+        D = _depth(params)
+        B = len(y)
+        ref = t.reference(params, cache, y)
+        got = _call_capstone(t, fn, params, cache, y)
+        if not isinstance(got, dict):
+            t.fail(f"batch_backward must return a dict of gradients with the keys of params, got {d.describe(got)}.")
+        missing = [k for k in ref if k not in got]
+        if missing:
+            t.fail(f"the returned dict has no {', '.join(missing)}: it needs one gradient per parameter, same keys.")
+        variants = {m: _backward_variant(params, cache, y, m) for m in _BACKWARD_MISTAKES}
+        earlier = []  # keys already found right
+        for l in range(D, 0, -1):
+            for key in (f"W{l}", f"b{l}"):
+                mistakes = [
+                    d.Mistake(v[key], _variant_message(m, key, D))
+                    for m, v in variants.items()
+                    if all(d.close(v[k], ref[k]) for k in earlier) and not d.close(v[key], ref[key])
+                ]
+                t.compare(
+                    got[key],
+                    ref[key],
+                    _grad_name(key),
+                    batch_size=B,
+                    mistakes=mistakes,
+                    shape_hint=f"It must have the shape of params['{key}'].",
+                    hint=(
+                        f"the layers above layer {l} are right, so look at layer {l}: "
+                        + ("dW_l = Delta_l^T A_(l-1)." if key[0] == "W" else "db_l adds up the rows of Delta_l.")
+                        if earlier
+                        else "the output layer's error is Delta_D = (Y_hat - Y)/B, the 1/B only here."
+                    ),
+                )
+                earlier.append(key)
+
+
+def _bb(mistake):
+    def wrong(params, cache, y):
+        return _backward_variant(params, cache, y, mistake)
+
+    wrong.__doc__ = f"The batched backward pass with the mistake {mistake!r}."
+    return wrong
+
+
+for _m, _expect in [
+    ("no_1_over_B", "missing the 1/B of the batch-mean loss"),
+    ("extra_dW", "1/B twice"),
+    ("db_mean", "bias is not summed over the batch"),
+    ("db_row", "only the first sample's row"),
+    ("db_column", "as a column"),
+    ("dW_T", "is transposed"),
+    ("sign", "wrong sign"),
+    ("no_phi_prime", "missing the factor phi'"),
+    ("phi_not_prime", "sigmoid A_1 itself"),
+    ("prime_at_output", "evaluated at the output"),
+]:
+    check_batch_backward.add_wrong_answer(_bb(_m), _expect, f"The batched backward pass with {_m}.")
+
+
+@check_batch_backward.wrong_answer(expect="a key that is not there")
+def _bb_wrong_layer_activation(params, cache, y):
+    """dW_l from A_l, the layer's own output, instead of its input A_(l-1)."""
+    D = _depth(params)
+    dZ = (cache["Y_hat"] - _one_hot(y, cache["Y_hat"].shape[1])) / len(y)
+    grads = {}
+    for l in range(D, 0, -1):
+        A = cache[f"A{l}"]  # KeyError at the output layer: there is no A_D
+        grads[f"W{l}"], grads[f"b{l}"] = dZ.T @ A, dZ.sum(axis=0)
+        dZ = (dZ @ params[f"W{l}"]) * A * (1 - A)
+    return grads
+
+
+@check_batch_backward.wrong_answer(expect="shapes do not fit")
+def _bb_w_transposed(params, cache, y):
+    """The error passed down with W_l^T: Delta_l W_l^T does not multiply."""
+    D = _depth(params)
+    dZ = (cache["Y_hat"] - _one_hot(y, cache["Y_hat"].shape[1])) / len(y)
+    grads = {}
+    for l in range(D, 0, -1):
+        grads[f"W{l}"], grads[f"b{l}"] = dZ.T @ cache[f"A{l - 1}"], dZ.sum(axis=0)
+        if l > 1:
+            A = cache[f"A{l - 1}"]
+            dZ = (dZ @ params[f"W{l}"].T) * A * (1 - A)
+    return grads
+
+
+# --- ch4.train (capstone, stage 4) -------------------------------------------------------
+
+
+def _capstone_loss(Y_hat, y):
+    return -float(np.mean(np.log(Y_hat[np.arange(len(y)), y])))
+
+
+def _batches(X, y, batch_size, rng, shuffle=True):
+    from ..data import minibatches
+
+    return minibatches(X, y, batch_size, rng, shuffle=shuffle)
+
+
+def _train_variant(params, X, y, lr, epochs, batch_size, rng, mistake=None):
+    """The capstone's training loop; ``mistake`` plants one catalogued error."""
+    losses = []
+    first_cache = None
+    for _ in range(1 if mistake == "one_epoch" else epochs):
+        last = None
+        for Xb, yb in _batches(X, y, batch_size, rng, shuffle=mistake != "no_shuffle"):
+            if mistake == "output_sigmoid":
+                Y_hat, cache = capstone_forward(params, Xb)
+                Z = cache[f"Z{_depth(params)}"]
+                Y_hat = softmax(1.0 / (1.0 + np.exp(-Z)), axis=1)
+                cache["Y_hat"] = Y_hat
+            else:
+                Y_hat, cache = capstone_forward(params, Xb)
+            if first_cache is None:
+                first_cache = cache
+            loss = _capstone_loss(Y_hat, yb)
+            if mistake == "loss_sum":
+                loss *= len(yb)
+            grads = _backward_variant(params, first_cache if mistake == "stale_cache" else cache, yb)
+            last = grads
+            if mistake == "once_per_epoch":
+                losses.append(loss)
+                continue
+            step = {"uphill": -lr, "no_lr": 1.0}.get(mistake, lr)
+            if mistake != "not_updated":
+                for k in params:
+                    params[k] -= step * grads[k]
+            if mistake == "loss_after":
+                loss = _capstone_loss(capstone_forward(params, Xb)[0], yb)
+            losses.append(loss)
+        if mistake == "once_per_epoch":
+            for k in params:
+                params[k] -= lr * last[k]
+    return losses
+
+
+def train(params, X, y, lr, epochs, batch_size, rng):
+    """Reference: mini-batch SGD with the capstone's forward and backward; the batch losses."""
+    return _train_variant(params, X, y, lr, epochs, batch_size, rng)
+
+
+class _Params(MutableMapping):
+    """A dict-like holder of the parameters that the check can inspect after the learner's code.
+
+    (``t.call`` copies real dicts so that learner code cannot change the check's inputs;
+    this one is passed as it is, so the check sees the learner's updates.)
+    """
+
+    def __init__(self, arrays):
+        self._d = {k: np.array(v, dtype=float) for k, v in arrays.items()}
+
+    def __getitem__(self, key):
+        return self._d[key]
+
+    def __setitem__(self, key, value):
+        self._d[key] = value
+
+    def __delitem__(self, key):
+        del self._d[key]
+
+    def __iter__(self):
+        return iter(self._d)
+
+    def __len__(self):
+        return len(self._d)
+
+    def __repr__(self):
+        return f"params({', '.join(self._d)})"
+
+    def copy(self):
+        return dict(self._d)
+
+    def flat(self):
+        return np.concatenate([np.ravel(np.asarray(v, dtype=float)) for v in self._d.values()])
+
+
+# (sizes, N, batch_size, epochs, lr): every batch full, so a stale cache still multiplies
+_TRAIN_SETUPS = [([3, 7, 2], 15, 5, 2, 0.5), ([2, 5, 7, 3], 22, 11, 3, 1.0)]
+
+_TRAIN_MESSAGES = {
+    "uphill": "the parameters moved uphill: the update subtracts lr times the gradient.",
+    "no_lr": "the learning rate lr is not used: each step moves by lr times the gradient.",
+    "not_updated": "the parameters never changed, so every loss is that of the starting weights. "
+    "Write the new values into params itself (params[k] -= lr * grads[k]); a new dict or a "
+    "rebound local name is lost.",
+    "no_shuffle": "the batches came in the data's own order: take them from "
+    "minibatches(X, y, batch_size, rng), which shuffles with rng every epoch.",
+    "loss_after": "each recorded loss was computed after the update; record the loss of the forward "
+    "pass that the gradients came from.",
+    "one_epoch": "only one epoch was run: loop over the epochs, taking a fresh minibatches(...) each time.",
+    "loss_sum": "the losses are sums over the batch, B times the batch mean: the loss of a batch is "
+    "the mean of its samples' cross-entropies.",
+    "stale_cache": "every step's gradients came from the same old forward cache (a stale cache): run "
+    "the forward pass on each batch with the current weights, then backward on that cache.",
+    "output_sigmoid": "already the first loss differs: the forward pass applied the sigmoid to the "
+    "output layer too. The last layer's Z are the logits; softmax them directly.",
+    "once_per_epoch": "the parameters were updated once per epoch: update after every batch.",
+}
+
+
+def _train_inputs(rng, i):
+    sizes, N, batch_size, epochs, lr = _TRAIN_SETUPS[i]
+    return {
+        "params": _capstone_params(rng, sizes),
+        "X": rng.normal(size=(N, sizes[0])),
+        "y": rng.integers(0, sizes[-1], size=N),
+        "lr": lr,
+        "epochs": epochs,
+        "batch_size": batch_size,
+        "seed": int(rng.integers(1 << 30)),
+    }
+
+
+@exercise("ch4.train", points=3, title="Capstone: train with your own forward, backward and update", reference=train)
+def check_train(answer, t):
+    fn = t.require_callable()
+    for case in t.cases(_train_inputs, n=len(_TRAIN_SETUPS)):
+        params, X, y, lr, epochs, batch_size, seed = case.args
+        ref_params = _Params(params)
+        ref = t.reference(ref_params, X, y, lr, epochs, batch_size, np.random.default_rng(seed))
+        mine = _Params(params)
+        got = t.call(fn, mine, X, y, lr, epochs, batch_size, np.random.default_rng(seed))
+        variants = {}
+        for m in _TRAIN_MESSAGES:
+            p = _Params(params)
+            with np.errstate(all="ignore"):
+                losses = _train_variant(p, X.copy(), y.copy(), lr, epochs, batch_size, np.random.default_rng(seed), m)
+            variants[m] = (losses, p.flat())
+        t.compare(
+            got,
+            ref,
+            "the list of batch losses",
+            mistakes=[d.Mistake(v[0], _TRAIN_MESSAGES[m]) for m, v in variants.items() if not d.close(v[0], ref)],
+            shape_hint=f"One loss per batch: {len(ref) // epochs} batches per epoch, {epochs} epochs.",
+            hint=_localise(got, ref),
+        )
+        try:
+            now = mine.flat()
+        except (TypeError, ValueError):
+            t.fail("params holds something that is not an array now: update each array, params[k] -= lr * grads[k].")
+        t.compare(
+            now,
+            ref_params.flat(),
+            "the trained parameters",
+            mistakes=[
+                d.Mistake(v[1], _TRAIN_MESSAGES[m]) for m, v in variants.items() if not d.close(v[1], ref_params.flat())
+            ],
+            hint="the losses were right, but params after the last step are not: apply the last update too.",
+        )
+
+
+def _localise(got, ref):
+    """Which step first differs: the forward pass (first loss) or an update / a gradient (later)."""
+    g, problem = d.as_numeric(got, "losses")
+    e = np.asarray(ref, dtype=float)
+    if problem or g.shape != e.shape:
+        return "return a list with one loss per batch, in the order the batches were used."
+    wrong = np.flatnonzero(np.abs(g - e) > 1e-6 * max(np.max(np.abs(e)), 1e-8))
+    if wrong.size and wrong[0] == 0:
+        return "already the first loss differs, before any update: check the forward pass and the loss."
+    if wrong.size:
+        return (
+            f"the first {int(wrong[0])} losses are right and step {int(wrong[0]) + 1} differs: the forward "
+            "pass is right, so look at the gradients (does batch_backward pass its check?) and the update."
+        )
+    return ""
+
+
+def _tr(mistake):
+    def wrong(params, X, y, lr, epochs, batch_size, rng):
+        return _train_variant(params, X, y, lr, epochs, batch_size, rng, mistake)
+
+    wrong.__doc__ = f"The capstone's training loop with the mistake {mistake!r}."
+    return wrong
+
+
+for _m, _expect in [
+    ("uphill", "uphill"),
+    ("no_lr", "learning rate lr is not used"),
+    ("not_updated", "never changed"),
+    ("no_shuffle", "data's own order"),
+    ("loss_after", "after the update"),
+    ("one_epoch", "only one epoch"),
+    ("loss_sum", "B times the batch mean"),
+    ("stale_cache", "stale cache"),
+    ("output_sigmoid", "sigmoid to the output layer"),
+    ("once_per_epoch", "once per epoch"),
+]:
+    check_train.add_wrong_answer(_tr(_m), _expect, f"The training loop with {_m}.")
