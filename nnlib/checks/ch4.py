@@ -1,10 +1,14 @@
 r"""Checks for Chapter 4, batch backpropagation.
 
+One convention everywhere: the loss is the batch mean, so its gradient
+:math:`\Delta_D = (\hat Y - Y)/B` carries the ``1/B`` once, and every layer's backward
+only sums over the batch. A second ``1/B`` inside a layer is the "extra 1/B" mistake.
+
 ``ch4.linear_backward``
-    ``linear_backward(dZ, X, W) -> (dX, dW, db)`` for :math:`Z = XW^\top + b` on a batch:
-    ``X`` ``(B, n_in)``, ``W`` ``(n_out, n_in)``, ``dZ`` ``(B, n_out)`` the per-sample
-    errors (no ``1/B`` in them). :math:`dW = dZ^\top X / B`, :math:`db` = the column mean
-    of ``dZ``, :math:`dX = dZ\,W`.
+    ``linear_backward(dZ, X, W) -> (dX, dW, db)`` for :math:`Z = X W^\top + b` on a batch:
+    ``X`` ``(B, n_in)``, ``W`` ``(n_out, n_in)``, ``dZ`` ``(B, n_out)`` the gradient
+    :math:`\partial L/\partial Z` (already with the ``1/B``). :math:`dW = dZ^\top X`,
+    :math:`db` = the sum of the rows of ``dZ``, :math:`dX = dZ\,W`.
 
 ``ch4.softmax_ce_grad``
     ``softmax_ce_grad(Z, y) -> dZ``: gradient of the batch-mean cross-entropy of
@@ -14,11 +18,25 @@ r"""Checks for Chapter 4, batch backpropagation.
 ``ch4.train_step``
     ``train_step(model, X, y, lr) -> loss``: one step of mini-batch SGD with nnlib parts
     (forward, ``softmax_cross_entropy``, ``zero_grad``, backward, in-place update);
-    returns the batch loss before the update.
+    returns the batch loss before the update. The check reads the parameters from the
+    model's layers (what the next forward pass uses), not from the dict ``model.params``.
 
 ``ch4.cache_bytes``
     ``cache_bytes(sizes, B, itemsize=8) -> int``: the bytes ``model.cache_nbytes()``
     reports after one forward pass of a batch of ``B`` through ``mlp(sizes)``.
+
+``ch4.batch_backward`` (capstone, stage 3)
+    ``batch_backward(params, cache, y) -> grads``: BP1-BP4 for a batch and any depth ``D``.
+    ``params`` = ``{"W1": (n_1, n_0), "b1": (n_1,), ..., "WD", "bD"}``; ``cache`` =
+    ``{"A0": X, "Z1", "A1", ..., "Z<D>", "Y_hat"}`` as :func:`capstone_forward` builds it
+    (rows are samples, sigmoid hidden layers, softmax output); ``y`` integer labels
+    ``(B,)``; ``grads`` has the keys and shapes of ``params``.
+
+``ch4.train`` (capstone, stage 4)
+    ``train(params, X, y, lr, epochs, batch_size, rng) -> losses``: mini-batch SGD with
+    the learner's own forward pass, ``batch_backward`` and in-place update, batches from
+    ``nnlib.data.minibatches(X, y, batch_size, rng)``; returns the batch losses (before
+    each update).
 """
 
 from __future__ import annotations
