@@ -101,3 +101,17 @@ def test_capstone_reference_reaches_95_percent_on_the_digits():
     c4.train(params, X_train, y_train, lr=0.5, epochs=30, batch_size=32, rng=np.random.default_rng(1))
     Y_hat, _ = c4.capstone_forward(params, X_test)
     assert np.mean(Y_hat.argmax(axis=1) == y_test) >= 0.95
+
+
+def test_backprop_cost_benchmark_runs_and_its_gradients_agree():
+    import sys
+    from pathlib import Path
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
+    import backprop_cost
+
+    res = backprop_cost.measure((6, 5, 3), batch_size=4, repeats=2)
+    assert res["parameters"] == 5 * 7 + 3 * 6
+    assert res["max_rel_error"] <= 1e-7
+    assert res["forward_passes"]["central_differences_counted"] == 2 * res["parameters"]
+    assert res["seconds"]["backprop"] < res["seconds"]["central_differences"]
