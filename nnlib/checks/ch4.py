@@ -936,6 +936,8 @@ def _variant_message(mistake, key, D):
         f"phi'(Z_{l}) = A_{l} (1 - A_{l}) of the sigmoid (BP2).",
         "phi_not_prime": f"{below}: passing the error down from layer {k}, BP2 multiplied by the sigmoid "
         f"A_{l} itself where its derivative A_{l} (1 - A_{l}) belongs.",
+        "stale_cache": f"{g} is what an earlier test's cache gives (a stale cache): read A, Z and Y_hat "
+        "from the cache passed in, not from one kept from an earlier forward pass.",
         "prime_at_output": f"{below}: the sigmoid's derivative was evaluated at the output A_{l} "
         f"(sigma(A_{l}) (1 - sigma(A_{l}))) instead of at its input: sigma'(Z_{l}) = A_{l} (1 - A_{l}).",
     }[mistake]
@@ -954,8 +956,10 @@ _BACKWARD_MISTAKES = (
     "prime_at_output",
 )
 
-# (layer sizes, B): B and every width distinct primes, depths 2, 3 and 1
-_BACKWARD_SETUPS = [([5, 7, 3], 11), ([3, 5, 7, 2], 13), ([2, 3, 5], 7), ([7, 3], 5)]
+# (layer sizes, B): B and every width distinct primes, depths 2, 3 and 1; the last case
+# repeats the first one's sizes with new numbers, so that gradients computed from an
+# earlier cache (a stale cache) have the right shapes and can be recognised
+_BACKWARD_SETUPS = [([5, 7, 3], 11), ([3, 5, 7, 2], 13), ([2, 3, 5], 7), ([7, 3], 5), ([5, 7, 3], 11)]
 
 
 def _capstone_params(rng, sizes):
@@ -1002,11 +1006,14 @@ def _call_capstone(t, fn, *args):
 )
 def check_batch_backward(answer, t):
     fn = t.require_callable()
+    earlier_cases = {}  # sizes -> (cache, y) of an earlier case
     for case in t.cases(_backward_inputs, n=len(_BACKWARD_SETUPS)):
         params, cache, y = case.args
         D = _depth(params)
         B = len(y)
         ref = t.reference(params, cache, y)
+        shapes = tuple(np.shape(v) for v in params.values())
+        old = earlier_cases.setdefault(shapes, (cache, y))
         got = _call_capstone(t, fn, params, cache, y)
         if not isinstance(got, dict):
             t.fail(f"batch_backward must return a dict of gradients with the keys of params, got {d.describe(got)}.")
@@ -1014,6 +1021,8 @@ def check_batch_backward(answer, t):
         if missing:
             t.fail(f"the returned dict has no {', '.join(missing)}: it needs one gradient per parameter, same keys.")
         variants = {m: _backward_variant(params, cache, y, m) for m in _BACKWARD_MISTAKES}
+        if old[0] is not cache:
+            variants["stale_cache"] = _backward_variant(params, *old)
         earlier = []  # keys already found right
         for l in range(D, 0, -1):
             for key in (f"W{l}", f"b{l}"):
@@ -1060,6 +1069,17 @@ for _m, _expect in [
     ("prime_at_output", "evaluated at the output"),
 ]:
     check_batch_backward.add_wrong_answer(_bb(_m), _expect, f"The batched backward pass with {_m}.")
+
+
+_STALE_CACHES = {}
+
+
+@check_batch_backward.wrong_answer(expect="stale cache")
+def _bb_stale(params, cache, y):
+    """Reads the cache of an earlier forward pass of the same network (kept in a variable)."""
+    shapes = tuple(np.shape(v) for v in params.values())
+    old_cache, old_y = _STALE_CACHES.setdefault(shapes, ({k: v.copy() for k, v in cache.items()}, y.copy()))
+    return _backward_variant(params, old_cache, old_y)
 
 
 @check_batch_backward.wrong_answer(expect="a key that is not there")
