@@ -1,28 +1,27 @@
 r"""Backpropagation for a whole batch in matrix form (Chapter 4).
 
-A batch stacks ``B`` samples as the rows of ``X``, shape ``(B, n)``. The single-sample
-affine map :math:`z = W x + b` of Chapter 3 becomes
+A batch stacks ``B`` samples as the rows of ``X = A_0``, shape ``(B, n_0)``. The
+single-sample affine map :math:`z_l = W_l a_{l-1} + b_l` of Chapter 3 becomes
 
-.. math:: Z = X W^T + \mathbf 1 b^T \qquad (B, n_\text{out}),
+.. math:: Z_l = A_{l-1} W_l^\top + \mathbf 1 b_l^\top \qquad (B, n_l),
 
 with the bias broadcast to every row. The loss of the batch is the **mean** of the
-per-sample losses, :math:`L = \frac1B\sum_i \ell_i`. Writing ``dZ`` for the stack of
-per-sample error terms :math:`\delta_i = \partial \ell_i/\partial z_i` (one per row,
-*without* the ``1/B``), the backward pass of one affine layer is
+per-sample losses, :math:`L = \frac1B\sum_i \ell^{(i)}`.
+
+One convention for the ``1/B`` (nnlib's, PyTorch's): it enters once, in the loss
+gradient. For softmax cross-entropy the output error term is
+:math:`\Delta_D = \partial L/\partial Z_D = (\hat Y - Y)/B`, and every layer's backward
+only *sums* over the batch:
 
 .. math::
-    dW = \frac1B dZ^T X = \frac1B\sum_i \delta_i x_i^T,\qquad
-    db = \frac1B\sum_i \delta_i,\qquad
-    dX = dZ\, W .
+    \partial L/\partial W_l = \Delta_l^\top A_{l-1},\qquad
+    \partial L/\partial b_l = \textstyle\sum_i \Delta_l^{(i)},\qquad
+    \partial L/\partial A_{l-1} = \Delta_l W_l .
 
-``dX`` holds, row by row, the per-sample error passed to the layer below (still
-without the ``1/B``), so the same three lines work at every depth.
-
-Two conventions, one result. Here the ``1/B`` is written out where the sums over
-the batch happen. :mod:`nnlib.losses` and :mod:`nnlib.layers` put it into the loss
-gradient instead (``dlogits = (y_hat - y)/B``) and the layers only *sum*; both give
-the same ``dW`` and ``db`` (:func:`nnlib_gradients` computes the second way so the
-chapter can compare them).
+Writing ``1/B`` again inside a layer is the "extra 1/B" mistake: every gradient below
+the loss would be ``B`` times too small. :mod:`nnlib.losses` and :class:`nnlib.layers.Linear`
+follow the same convention, so :func:`nnlib_gradients` and :func:`loss_and_grads`
+agree.
 
 The module also measures what batching costs in memory: the arrays each layer's
 forward pass keeps for backward (:meth:`nnlib.layers.Layer.cache_nbytes`) grow
@@ -100,7 +99,7 @@ def _check_params(params):
 
 # ---------------------------------------------------------------- one affine layer
 def linear_forward(X, W, b):
-    r""":math:`Z = X W^T + b`: ``X`` (B, n_in), ``W`` (n_out, n_in), ``b`` (n_out,) broadcast -> ``Z`` (B, n_out)."""
+    r""":math:`Z = X W^\top + b`: ``X`` (B, n_in), ``W`` (n_out, n_in), ``b`` (n_out,) broadcast -> ``Z`` (B, n_out)."""
     W = as_float_array(W, "W")
     check_ndim(W, "W", (2,), "(n_out, n_in)")
     X = _as_batch(X, W.shape[1])
@@ -113,20 +112,20 @@ def linear_forward(X, W, b):
 
 
 def linear_backward(dZ, X, W):
-    r"""Backward of :math:`Z = X W^T + b` for per-sample errors ``dZ`` (B, n_out), **without** 1/B.
+    r"""Backward of :math:`Z = X W^\top + b` for the error term ``dZ`` :math:`= \partial L/\partial Z` (B, n_out).
 
-    Returns ``(dX, dW, db)``:
+    ``dZ`` already carries the ``1/B`` of the batch-mean loss (it came from the loss
+    gradient, e.g. :math:`(\hat Y - Y)/B`). Returns ``(dX, dW, db)``, each the gradient
+    of :math:`L` with respect to ``X``, ``W``, ``b`` and of that argument's shape:
 
     .. math::
         \begin{aligned}
-        dW &= \tfrac1B dZ^T X & &(n_\text{out}, n_\text{in}),\\
-        db &= \tfrac1B \textstyle\sum_i dZ_i & &(n_\text{out},),\\
+        dW &= dZ^\top X & &(n_\text{out}, n_\text{in}),\\
+        db &= \textstyle\sum_i dZ^{(i)} \ \text{(sum of the rows)} & &(n_\text{out},),\\
         dX &= dZ\,W & &(B, n_\text{in}).
         \end{aligned}
 
-    ``dW`` and ``db`` are gradients of the batch-mean loss; ``dX`` stays per sample
-    (row ``i`` is :math:`\partial\ell_i/\partial x_i`) so it can feed the layer below.
-    (:class:`nnlib.layers.Linear` receives ``dZ/B`` instead and omits the 1/B.)
+    No second ``1/B``: :class:`nnlib.layers.Linear` computes the same three arrays.
     """
     W = as_float_array(W, "W")
     check_ndim(W, "W", (2,), "(n_out, n_in)")
@@ -137,15 +136,14 @@ def linear_backward(dZ, X, W):
             f"dZ has shape {dZ.shape} but Z = X W^T has shape {(X.shape[0], W.shape[0])}; "
             "the upstream gradient must have the output's shape. Check which batch it came from."
         )
-    B = X.shape[0]
-    dW = dZ.T @ X / B
-    db = dZ.mean(axis=0)
+    dW = dZ.T @ X
+    db = dZ.sum(axis=0)
     dX = dZ @ W
     return dX, dW, db
 
 
 def outer_product_sum(dZ, X):
-    r""":math:`\frac1B\sum_i \delta_i x_i^T` written as a loop over the rows: equals ``dZ.T @ X / B``.
+    r""":math:`\sum_i \Delta^{(i)} x^{(i)\top}` written as a loop over the rows: equals ``dZ.T @ X``.
 
     Slow on purpose: it is the definition the matrix product replaces.
     """
@@ -159,15 +157,17 @@ def outer_product_sum(dZ, X):
     total = np.zeros((dZ.shape[1], X.shape[1]))
     for delta_i, x_i in zip(dZ, X, strict=True):
         total += np.outer(delta_i, x_i)
-    return total / X.shape[0]
+    return total
 
 
 def softmax_cross_entropy_per_sample(Z, y):
-    r"""Batch-mean cross-entropy of ``softmax(Z)`` and the per-sample logit errors (no 1/B).
+    r"""Batch-mean cross-entropy of ``softmax(Z)`` and the per-sample errors :math:`\hat Y - Y`.
 
-    ``Z`` (B, K) logits, ``y`` (B,) integer labels or (B, K) one-hot. Returns ``(L, dZ)``
-    with :math:`L = -\frac1B\sum_i \log \hat y_{i, y_i}` and :math:`dZ = \hat Y - Y`.
-    (:func:`nnlib.losses.softmax_cross_entropy` returns :math:`(\hat Y - Y)/B`.)
+    ``Z`` (B, K) logits, ``y`` (B,) integer labels or (B, K) one-hot. Returns ``(L, E)``
+    with :math:`L = -\frac1B\sum_i \log \hat y^{(i)}_{y^{(i)}}` and :math:`E = \hat Y - Y`,
+    row ``i`` the gradient of sample ``i``'s own loss :math:`\ell^{(i)}`. ``E`` is *not*
+    the gradient of :math:`L`: that is :math:`\Delta_D = E/B`, which
+    :func:`nnlib.losses.softmax_cross_entropy` returns.
     """
     Z = as_float_array(Z, "Z")
     if Z.ndim != 2:
@@ -180,36 +180,39 @@ def softmax_cross_entropy_per_sample(Z, y):
 def two_layer_loss_and_grads(X, y, W1, b1, W2, b2):
     r"""Chapter 3's classifier, batched: loss and gradients for a whole batch at once.
 
-    Forward (rows are samples): :math:`F_1 = X W_1^T + b_1`, :math:`G_1 = \sigma(F_1)`,
-    :math:`F_2 = G_1 W_2^T + b_2`, :math:`\hat Y = \operatorname{softmax}(F_2)` row-wise,
-    :math:`L = -\frac1B\sum_i \log \hat y_{i,y_i}`.
+    Forward (rows are samples): :math:`Z_1 = X W_1^\top + b_1`, :math:`A_1 = \sigma(Z_1)`,
+    :math:`Z_2 = A_1 W_2^\top + b_2`, :math:`\hat Y = \operatorname{softmax}(Z_2)` row-wise,
+    :math:`L = -\frac1B\sum_i \log \hat y^{(i)}_{y^{(i)}}`.
 
-    Backward: :math:`dF_2 = \hat Y - Y`, :math:`dW_2 = dF_2^T G_1/B`, :math:`db_2` the
-    column mean of :math:`dF_2`, :math:`dG_1 = dF_2 W_2`,
-    :math:`dF_1 = dG_1 \odot G_1 \odot (1 - G_1)`, :math:`dW_1 = dF_1^T X/B`,
-    :math:`db_1` the column mean of :math:`dF_1`.
+    Backward, the ``1/B`` once in :math:`\Delta_2 = (\hat Y - Y)/B`:
+    :math:`\partial L/\partial W_2 = \Delta_2^\top A_1`, :math:`\partial L/\partial b_2` the
+    sum of the rows of :math:`\Delta_2`,
+    :math:`\Delta_1 = (\Delta_2 W_2) \odot A_1 \odot (1 - A_1)`,
+    :math:`\partial L/\partial W_1 = \Delta_1^\top X`, :math:`\partial L/\partial b_1` the
+    sum of the rows of :math:`\Delta_1`.
 
     Returns ``(L, {"W1", "b1", "W2", "b2"})``, each gradient of its parameter's shape.
     """
     (W1, b1), (W2, b2) = _check_params([(W1, b1), (W2, b2)])
     X = _as_batch(X, W1.shape[1])
     B = X.shape[0]
-    F1 = X @ W1.T + b1
-    G1 = sigmoid(F1)
-    F2 = G1 @ W2.T + b2
-    loss, dF2 = softmax_cross_entropy_per_sample(F2, y)
-    dW2 = dF2.T @ G1 / B
-    db2 = dF2.mean(axis=0)
-    dG1 = dF2 @ W2
-    dF1 = dG1 * G1 * (1.0 - G1)
-    dW1 = dF1.T @ X / B
-    db1 = dF1.mean(axis=0)
+    Z1 = X @ W1.T + b1
+    A1 = sigmoid(Z1)
+    Z2 = A1 @ W2.T + b2
+    loss, E = softmax_cross_entropy_per_sample(Z2, y)
+    dZ2 = E / B  # the only 1/B: the loss is the batch mean
+    dW2 = dZ2.T @ A1
+    db2 = dZ2.sum(axis=0)
+    dA1 = dZ2 @ W2
+    dZ1 = dA1 * A1 * (1.0 - A1)
+    dW1 = dZ1.T @ X
+    db1 = dZ1.sum(axis=0)
     return loss, {"W1": dW1, "b1": db1, "W2": dW2, "b2": db2}
 
 
-# ---------------------------------------------------------------- depth L
+# ---------------------------------------------------------------- depth D
 def init_params(sizes, rng=None, dtype=None):
-    """Random ``[(W1, b1), ..., (WL, bL)]`` for ``sizes = [n_0, ..., n_L]`` (Xavier normal W, zero b)."""
+    """Random ``[(W1, b1), ..., (WD, bD)]`` for ``sizes = [n_0, ..., n_D]`` (Xavier normal W, zero b)."""
     sizes = [positive_int(n, f"sizes[{i}]") for i, n in enumerate(sequence(sizes, "sizes", "[3, 4, 2]"))]
     if len(sizes) < 2:
         raise ValueError(f"sizes must list an input and an output size, got {sizes}. Pass e.g. [3, 4, 2].")
@@ -222,10 +225,10 @@ def init_params(sizes, rng=None, dtype=None):
 
 
 def forward(params, X, activation="sigmoid"):
-    r"""Batched forward pass of a depth-L network; returns the logits and the cache for backward.
+    r"""Batched forward pass of a depth-D network; returns the logits and the cache for backward.
 
-    :math:`A_0 = X`, :math:`Z_l = A_{l-1} W_l^T + b_l`, :math:`A_l = g(Z_l)` for the
-    hidden layers; the last layer's :math:`Z_L` are the logits (softmax is in the loss).
+    :math:`A_0 = X`, :math:`Z_l = A_{l-1} W_l^\top + b_l`, :math:`A_l = \phi(Z_l)` for the
+    hidden layers; the last layer's :math:`Z_D` are the logits (softmax is in the loss).
     The cache is the list ``[(A_{l-1}, Z_l)]``, one pair per layer: exactly what
     backward needs, and what costs memory.
     """
@@ -243,30 +246,31 @@ def _forward(params, A, g):
     return A, cache
 
 
-def backward(params, cache, dZ_L, activation="sigmoid"):
+def backward(params, cache, dZ_D, activation="sigmoid"):
     r"""Batched backward pass (BP1-BP4 with rows as samples); returns ``[(dW_l, db_l)]``.
 
-    ``dZ_L`` (B, n_L) is the per-sample output error **without** 1/B. For
-    :math:`l = L, \dots, 1`: :math:`dW_l = dZ_l^T A_{l-1}/B`, :math:`db_l` the column
-    mean of :math:`dZ_l`, and :math:`dZ_{l-1} = (dZ_l W_l) \odot g'(Z_{l-1})`.
+    ``dZ_D`` (B, n_D) is :math:`\Delta_D = \partial L/\partial Z_D`, which already carries
+    the ``1/B`` of the batch-mean loss (for softmax cross-entropy :math:`(\hat Y - Y)/B`).
+    For :math:`l = D, \dots, 1`: :math:`\partial L/\partial W_l = \Delta_l^\top A_{l-1}`,
+    :math:`\partial L/\partial b_l` the sum of the rows of :math:`\Delta_l`, and
+    :math:`\Delta_{l-1} = (\Delta_l W_l) \odot \phi'(Z_{l-1})`; no second ``1/B``.
     """
     params = _check_params(params)
     _, g_prime = _activation(activation)
     if len(cache) != len(params):
         raise ValueError(f"cache has {len(cache)} layers but params has {len(params)}; run forward first.")
-    dZ = as_float_array(dZ_L, "dZ_L")
+    dZ = as_float_array(dZ_D, "dZ_D")
     if dZ.shape != cache[-1][1].shape:
-        raise ValueError(f"dZ_L has shape {dZ.shape} but the logits have shape {cache[-1][1].shape}.")
+        raise ValueError(f"dZ_D has shape {dZ.shape} but the logits have shape {cache[-1][1].shape}.")
     return _backward(params, cache, dZ, g_prime)
 
 
 def _backward(params, cache, dZ, g_prime):
-    B = cache[0][0].shape[0]
     grads = [None] * len(params)
     for l in range(len(params) - 1, -1, -1):
         W, _ = params[l]
         A_prev, _ = cache[l]
-        grads[l] = (dZ.T @ A_prev / B, dZ.mean(axis=0))
+        grads[l] = (dZ.T @ A_prev, dZ.sum(axis=0))
         if l > 0:
             dZ = (dZ @ W) * g_prime(cache[l - 1][1])
     return grads
@@ -282,10 +286,10 @@ def _softmax_ce(Z, labels):
 
 
 def loss_and_grads(params, X, y, activation="sigmoid"):
-    """Batch-mean softmax cross-entropy of a depth-L network and its gradients ``[(dW, db)]``."""
+    """Batch-mean softmax cross-entropy of a depth-D network and its gradients ``[(dW, db)]``."""
     logits, cache = forward(params, X, activation)
-    loss, dZ = softmax_cross_entropy_per_sample(logits, y)
-    return loss, backward(params, cache, dZ, activation)
+    loss, E = softmax_cross_entropy_per_sample(logits, y)
+    return loss, backward(params, cache, E / len(E), activation)  # Delta_D = (Y_hat - Y)/B
 
 
 def per_sample_loop(params, X, y, activation="sigmoid"):

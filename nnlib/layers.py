@@ -109,7 +109,7 @@ class Layer:
 
 
 class Linear(Layer):
-    r"""Affine layer :math:`z = W x + b` (one sample) or :math:`Z = X W^T + b` (a batch).
+    r"""Affine layer :math:`z = W x + b` (one sample) or :math:`Z = X W^\top + b` (a batch).
 
     Parameters ``W`` of shape ``(n_out, n_in)`` (as PyTorch's ``nn.Linear``) and
     ``b`` of shape ``(n_out,)``. For a column input ``x`` of shape ``(n_in, 1)`` the
@@ -117,13 +117,14 @@ class Linear(Layer):
     ``(1, 1)`` is read as a batch of one sample.)
 
     Backward (Chapter 3 for one sample, Chapter 4 for a batch), with ``dZ`` the
-    upstream gradient of shape ``(B, n_out)``:
+    upstream gradient :math:`\Delta = \partial L/\partial Z` of shape ``(B, n_out)``:
 
-    .. math:: dW = dZ^T X,\qquad db = \textstyle\sum_i dZ_i,\qquad dX = dZ\, W
+    .. math:: dW = \Delta^\top X,\qquad db = \textstyle\sum_i \Delta^{(i)},\qquad dX = \Delta\, W
 
     There is no ``1/B`` here: the loss gradient already carries it (see
-    :mod:`nnlib.losses`), so ``dW`` is the sum over the batch of the per-sample outer
-    products :math:`\delta_i x_i^T` of that already-scaled gradient.
+    :mod:`nnlib.losses`), so ``dW`` is the sum over the batch of the outer products
+    :math:`\Delta^{(i)\top} x^{(i)\top}` of that already-scaled gradient, and all three
+    are gradients of the batch-mean loss :math:`L`.
     """
 
     def __init__(self, n_in, n_out, init="he_normal", bias=0.0, rng=None, dtype=None):
@@ -205,9 +206,9 @@ class Linear(Layer):
 
 
 class _Elementwise(Layer):
-    """An activation applied entry by entry: backward is ``dout * g'(z)`` (Hadamard product)."""
+    """An activation applied entry by entry: backward is ``dout * phi'(z)`` (Hadamard product)."""
 
-    keeps_finite = True  # sigmoid, tanh, ReLU, identity: bounded by the input, |g'| <= 1
+    keeps_finite = True  # sigmoid, tanh, ReLU, identity: bounded by the input, |phi'| <= 1
 
     def forward(self, z):
         return self._forward(as_float_array(z, "z"))
@@ -508,7 +509,7 @@ class Sequential(Layer):
 def mlp(sizes, activation="relu", init=None, rng=None, dtype=None, bias=0.0):
     """Build a multilayer perceptron ``Linear -> activation -> ... -> Linear`` (logits out).
 
-    ``sizes = [n_0, n_1, ..., n_L]``: input size, hidden sizes, number of outputs. The
+    ``sizes = [n_0, n_1, ..., n_D]``: input size, hidden sizes, number of outputs. The
     last layer has no activation: pair it with a loss that takes logits. ``init``
     defaults to He normal for the ReLU family and Xavier normal for sigmoid/tanh.
     """

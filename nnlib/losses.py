@@ -8,10 +8,12 @@ Conventions kept everywhere in the course:
 * A batch has one sample per row, shape ``(B, K)``; a single sample may also be a
   1-D vector ``(K,)`` or a column ``(K, 1)`` (Chapter 3), which counts as ``B = 1``.
 * The loss of a batch is the **mean** over its ``B`` samples of the per-sample loss,
-  so the gradient returned here already carries the factor ``1/B``; layers then
-  only *sum* over the batch.
+  so the gradient returned here already carries the factor ``1/B`` (for softmax
+  cross-entropy :math:`\Delta_D = (\hat Y - Y)/B`); layers then only *sum* over the
+  batch. This is the one place the ``1/B`` enters: a second ``1/B`` in a layer would
+  make its gradients ``B`` times too small.
 * Mean squared error carries a factor 1/2 so that its gradient has no 2 in it:
-  :math:`L = \frac{1}{B}\sum_i \tfrac12 \lVert \hat y_i - y_i \rVert^2`.
+  :math:`L = \frac{1}{B}\sum_i \tfrac12 \lVert \hat y^{(i)} - y^{(i)} \rVert^2`.
 """
 
 from __future__ import annotations

@@ -28,41 +28,55 @@ def test_linear_forward_is_the_per_sample_formula_with_broadcast_bias():
 
 def test_linear_backward_matches_central_differences():
     rng = np.random.default_rng(1)
-    B, n, m = 6, 4, 3
+    B, n, m = 7, 5, 3
     X, W, b, G = rng.normal(size=(B, n)), rng.normal(size=(m, n)), rng.normal(size=m), rng.normal(size=(B, m))
 
-    def L(_):
+    def L(_):  # a batch-mean loss whose dL/dZ is G / B
         return float(np.sum(batch.linear_forward(X, W, b) * G)) / B
 
-    dX, dW, db = batch.linear_backward(G, X, W)
+    dX, dW, db = batch.linear_backward(G / B, X, W)  # dZ = dL/dZ carries the 1/B
     assert dW.shape == W.shape and db.shape == b.shape and dX.shape == X.shape
     assert rel_error(dW, numerical_gradient(L, W)) <= THRESHOLD
     assert rel_error(db, numerical_gradient(L, b)) <= THRESHOLD
-    # dX is per sample (no 1/B); the gradient of the batch mean w.r.t. X is dX / B
-    assert rel_error(dX / B, numerical_gradient(L, X)) <= THRESHOLD
+    # every output is a true gradient of L, dX included: no second 1/B anywhere
+    assert rel_error(dX, numerical_gradient(L, X)) <= THRESHOLD
 
 
-def test_explicit_one_over_b_agrees_with_nnlib_linear_which_gets_it_from_the_loss():
+def test_linear_backward_is_nnlib_linear_backward():
     from nnlib import Linear
 
     rng = np.random.default_rng(2)
     B, n, m = 7, 3, 5
-    X, W, b, dZ = rng.normal(size=(B, n)), rng.normal(size=(m, n)), rng.normal(size=m), rng.normal(size=(B, m))
+    X, W, b, dZ = rng.normal(size=(B, n)), rng.normal(size=(m, n)), rng.normal(size=m), rng.normal(size=(B, m)) / B
     dX, dW, db = batch.linear_backward(dZ, X, W)
     layer = Linear(n, m)
     layer.params["W"][...] = W
     layer.params["b"][...] = b
     layer.forward(X)
-    dX_lib = layer.backward(dZ / B)
+    dX_lib = layer.backward(dZ)
     np.testing.assert_allclose(layer.grads["W"], dW, rtol=1e-13, atol=1e-15)
     np.testing.assert_allclose(layer.grads["b"], db, rtol=1e-13, atol=1e-15)
-    np.testing.assert_allclose(dX_lib, dX / B, rtol=1e-13, atol=1e-15)
+    np.testing.assert_allclose(dX_lib, dX, rtol=1e-13, atol=1e-15)
+
+
+def test_a_second_one_over_b_in_the_layer_is_wrong_by_exactly_b():
+    rng = np.random.default_rng(5)
+    B, n, m = 11, 3, 2
+    X, W, b, G = rng.normal(size=(B, n)), rng.normal(size=(m, n)), rng.normal(size=m), rng.normal(size=(B, m))
+
+    def L(_):
+        return float(np.sum(batch.linear_forward(X, W, b) * G)) / B
+
+    _, dW, _ = batch.linear_backward(G / B, X, W)
+    extra = (G / B).T @ X / B  # the "extra 1/B" mistake
+    assert rel_error(extra * B, numerical_gradient(L, W)) <= THRESHOLD
+    assert rel_error(extra, dW) > 0.5
 
 
 def test_outer_product_sum_equals_the_matrix_product():
     rng = np.random.default_rng(3)
     dZ, X = rng.normal(size=(9, 4)), rng.normal(size=(9, 6))
-    np.testing.assert_allclose(batch.outer_product_sum(dZ, X), dZ.T @ X / 9, rtol=1e-12)
+    np.testing.assert_allclose(batch.outer_product_sum(dZ, X), dZ.T @ X, rtol=1e-12)
 
 
 def test_softmax_cross_entropy_per_sample_has_no_one_over_b():
