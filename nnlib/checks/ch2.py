@@ -681,7 +681,8 @@ def _am_inputs(rng, i):
 
 def _binary_forward(cls, call, op, a_val, b_val):
     a, b = call(cls, a_val), call(cls, b_val)
-    return a, b, call(_BINARY[op], a, b)
+    method = getattr(cls, "__add__" if op == "a + b" else "__mul__")  # named in messages
+    return a, b, call(method, a, a if op == "a * a" else b)
 
 
 def _run_rule(call, a, b, out, up, pa, pb):
