@@ -547,7 +547,8 @@ _MESSAGES = {
                      "the nodes that use it have added their part: a recursion from the output "
                      "that does not follow the topological order. Run the rules in reverse "
                      "topological order."),
-    "bw_no_seed": ("is missing or was overwritten", "after backward the output's grad is 0: the seed, the derivative of "
+    "bw_no_seed": ("is missing or was overwritten", "after backward the output's grad is 0: "
+                   "the seed, the derivative of "
                    "the output with respect to itself (1), is missing or was overwritten."),
     "bw_seed_data": ("seed must be 1", "the output's grad is set to its value; the seed is the "
                      "derivative of the output with respect to itself, so the seed must be 1."),
@@ -742,7 +743,7 @@ def check_add_mul(answer, t):
             for key in ("out.data", "a.grad", "b.grad"):
                 if key == "a.grad":
                     _run_rule(t.call, a, b, out, up, pa, pb)
-                got = out.data if key == "out.data" else getattr(a if key == "a.grad" else b, "grad")
+                got = out.data if key == "out.data" else (a if key == "a.grad" else b).grad
                 name = f"{key} for {op}" if key == "out.data" else f"{key} after the rule of {op}"
                 t.compare(got, ref[key], name, mistakes=sims.mistakes(key, ref[key]), hint=hint)
                 sims.settle(key, ref[key])
