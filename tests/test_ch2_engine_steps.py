@@ -194,3 +194,27 @@ def test_engine_exercises_sit_in_the_text_and_are_listed_at_the_end():
     first_value = next(i for i, s in enumerate(text) if re.search(r"\bValue\b", s))
     assert "### Step 1: a node" in text[first_value] or first_value > next(
         i for i, s in enumerate(text) if "### Step 1: a node" in s)
+
+
+@pytest.mark.parametrize("exercise_id", [i for i in registry() if i.startswith("ch2.")])
+def test_named_mistakes_predict_distinct_values(exercise_id, monkeypatch):
+    """In every comparison a check makes, its named mistakes and the answer are pairwise apart."""
+    from nnlib.checks import _tester
+
+    seen = []
+    original = _tester.Tester.compare
+
+    def spy(self, got, expected, name, *, mistakes=(), **kw):
+        seen.append((name, float(np.asarray(expected, dtype=float)),
+                     [float(np.asarray(m.value, dtype=float)) for m in mistakes]))
+        return original(self, got, expected, name, mistakes=mistakes, **kw)
+
+    monkeypatch.setattr(_tester.Tester, "compare", spy)
+    ex = registry()[exercise_id]
+    assert check(exercise_id, ex.reference).status == "correct"
+    assert seen
+    for name, expected, values in seen:
+        points = [expected, *values]
+        for i, a in enumerate(points):
+            for b in points[i + 1:]:
+                assert abs(a - b) > 1e-6 * max(1.0, abs(a), abs(b)), (name, points)

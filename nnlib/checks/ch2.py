@@ -11,6 +11,37 @@ r"""Checks for Chapter 2, the chain rule and computational graphs.
     :math:`dy/dx = \frac{\partial y}{\partial u}\frac{du}{dx} + \frac{\partial y}{\partial v}\frac{dv}{dx}
     = 2x e^{-x} - x^2 e^{-x}`.
 
+The learner's engine, in five steps (one class ``Value`` with the attributes ``data``,
+``grad``, ``children``, ``op`` and ``_backward``, the names :class:`nnlib.engine.Value`
+exposes; each step attaches functions to it, and each check is passed the class):
+
+``ch2.value_node``
+    ``Value(2.5)`` is a leaf: ``data`` 2.5, ``grad`` 0.0, no children, op ``""``, and a
+    ``_backward`` that does nothing; ``Value(d, children=(a, b), op="*")`` records them.
+
+``ch2.add_mul``
+    ``a + b`` and ``a * b``, whose rules add local derivative (1, 1; b, a) times
+    ``out.grad`` to the inputs' grads (``+=``: tested on grads that already hold
+    something, and on ``a * a``).
+
+``ch2.tanh``
+    ``x.tanh()`` with the local derivative :math:`1 - \tanh^2 x` at the input (which is
+    ``1 - out.data**2``, not ``1 - tanh(out.data)**2``).
+
+``ch2.topo``
+    ``topological_order()``: every node once, each after its children, ``self`` last.
+
+``ch2.backward``
+    ``backward()``: clear every grad, seed ``self.grad = 1``, run the rules in reverse
+    topological order. The contract is nnlib.engine's: a call recomputes, so two calls
+    give the same numbers. Tested with the check's own rules (gradients left from an
+    earlier pass, a second call), then the learner's whole engine against nnlib.engine.
+
+Every catalogued mistake of these five is the reference engine :data:`EngineValue` with one
+bug (:func:`_engine`); a check replays its scenario with each bug to predict the wrong
+answer it produces, and names a bug only if its prediction matches and every earlier
+comparison agreed with it.
+
 ``ch2.sin_op``
     ``class SinValue(Value)`` with a method ``sin()``: a new engine operation whose
     backward rule adds :math:`\cos(a)\cdot` ``out.grad`` to ``a.grad``.
