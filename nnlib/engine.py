@@ -20,8 +20,11 @@ operations works (no recursion limit).
 >>> round(x.grad, 6)  # 2x + e^x at x = 2
 11.389056
 
-Later chapters use this engine as an oracle: a gradient formula derived by hand
-must agree with the engine's ``grad``.
+Chapter 2 has the learner write the same engine in five checked steps (a node, ``+`` and
+``*``, ``tanh``, the topological order, ``backward``; see :mod:`nnlib.checks.ch2`), with
+the same attribute names and the same ``backward`` contract (recompute, do not
+accumulate). This one stays the oracle: later chapters use it, and a gradient formula
+derived by hand must agree with the engine's ``grad``.
 """
 
 from __future__ import annotations
