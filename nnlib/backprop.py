@@ -210,7 +210,9 @@ def l2_penalty(params, lam):
 
 
 def loss(cache, y, params=None, lam=0.0):
-    r"""Cross-entropy :math:`L = -\sum_k y_k\log\hat y_k` of a forward cache; with ``lam > 0``, :math:`\tilde L = L + s`.
+    r"""Cross-entropy :math:`L = -\sum_k y_k\log\hat y_k` of a forward cache.
+
+    With ``lam > 0`` it returns the regularised objective :math:`\tilde L = L + s`.
 
     Computed from the logits ``z2`` (stable): :math:`-\log\hat y_c = \log\sum_j e^{(z_2)_j} - (z_2)_c`.
     ``params`` is needed only for the penalty.
@@ -364,7 +366,10 @@ def deep_backward(params, cache, y, lam=0.0, return_deltas=False):
 
 
 def deep_loss_and_grads(params, x, y, activation="sigmoid", output="softmax", lam=0.0):
-    """Forward then backward for any depth: ``(L_reg, grads)``, ``L_reg`` (the objective :math:`\tilde L`) including the L2 penalty if ``lam > 0``."""
+    r"""Forward then backward for any depth: ``(L_reg, grads)``.
+
+    ``L_reg`` is the objective :math:`\tilde L`, including the L2 penalty if ``lam > 0``.
+    """
     lam = non_negative_number(lam, "lam", "Use 0 for no penalty or a small value such as 1e-3.")
     cache = deep_forward(params, x, activation, output)
     J = deep_loss(cache, y) + (l2_penalty(params, lam) if lam else 0.0)

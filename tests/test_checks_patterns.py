@@ -232,7 +232,7 @@ def test_patterns_on_real_exercises_with_hand_made_mistakes():
     three = _message("ch3.sigmoid_prime", lambda z: 3 * s(z) * (1 - s(z)))
     assert "sigmoid_prime(z) is 3 times the correct value" in three
     reversed_ = _message("ch3.sigmoid_prime", lambda z: (s(z) * (1 - s(z)))[::-1])
-    assert "Test 1 of 4 (z: (7,))" in reversed_ and "right entries in the wrong order (reversed)" in reversed_
+    assert "Test 1 of 5 (z: (7,))" in reversed_ and "right entries in the wrong order (reversed)" in reversed_
 
     def last_entry_zero(z):
         out = s(z) * (1 - s(z))

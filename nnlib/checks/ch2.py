@@ -1136,7 +1136,8 @@ def check_sin_op(answer, t):
                 d.Mistake(c, "a.grad is cos(a) alone: the rule assigns instead of adding (use +=) and "
                           "forgets the upstream factor out.grad."),
                 d.Mistake(s, "a.grad only has the contribution of the product: the sin node passed nothing "
-                          "back. Did you set out._backward = _backward, and does it update self.grad?"),
+                          "back. Did you set out._backward = _backward, does it update self.grad, and "
+                          "does it read out.grad when it runs (it is still 0 when the node is made)?"),
                 d.Mistake(-c * x0 + s, "the local derivative has the wrong sign: d(sin a)/da = +cos a."),
                 d.Mistake(s * x0 + s, "the local derivative is sin(a); it should be cos(a)."),
                 d.Mistake(math.cos(s) * x0 + s, "the local derivative is evaluated at out.data; use "

@@ -65,14 +65,19 @@ def _softmax_col(f):
 
 def sigmoid_prime(z):
     """Reference: sigma'(z) = sigma(z) (1 - sigma(z)), element-wise."""
-    s = 1.0 / (1.0 + np.exp(-z))
+    s = _sigmoid(z)
     return s * (1.0 - s)
 
 
-_SIGMOID_SHAPES = [(7,), (4, 1), (3, 5), (6,)]
+_SIGMOID_SHAPES = [(7,), (4, 1), (3, 5), (6,), (5,)]
+# The last case has large |z|: there e^z or e^-z overflows, and a formula written with
+# e^z alone (e^z / (1 + e^z)^2) gives inf / inf = NaN where sigma'(z) is 0.
+_LARGE_Z = np.array([-800.0, -40.0, 0.5, 40.0, 800.0])
 
 
 def _sigmoid_inputs(rng, i):
+    if i == len(_SIGMOID_SHAPES) - 1:
+        return {"z": _LARGE_Z.copy()}
     return {"z": rng.uniform(-6.0, 6.0, size=_SIGMOID_SHAPES[i])}
 
 
@@ -84,6 +89,13 @@ def check_sigmoid_prime(answer, t):
         expected = t.reference(z)
         got = t.call(fn, z)
         s = _sigmoid(z)
+        numeric = isinstance(got, np.ndarray) and got.dtype.kind in "fc"
+        if np.abs(z).max() > 100 and numeric and not np.all(np.isfinite(got)):
+            t.fail(
+                "sigmoid_prime(z) gives NaN or inf for large |z| (here up to 800), where "
+                "sigma'(z) is 0: an exponential overflows. Compute s = sigma(z) first, "
+                "which stays between 0 and 1, and build the derivative from s.",
+            )
         t.compare(
             got,
             expected,
@@ -130,6 +142,14 @@ def check_sigmoid_prime(answer, t):
             shape_hint="sigma' acts entry by entry, so the result has z's shape.",
             hint="with s = sigma(z), the derivative is s * (1 - s).",
         )
+
+
+@check_sigmoid_prime.wrong_answer(expect="for large |z|")
+def _sp_overflows(z):
+    """The right formula written with e^z alone: NaN where e^z overflows."""
+    with np.errstate(over="ignore", invalid="ignore"):
+        e = np.exp(z)
+        return e / (1.0 + e) ** 2
 
 
 @check_sigmoid_prime.wrong_answer(expect="sigmoid itself")
@@ -197,13 +217,18 @@ def softmax_ce_grad(z, y):
     return e / e.sum() - y
 
 
-_SOFTMAX_K = [3, 4, 2, 5, 3]
+_SOFTMAX_K = [3, 4, 2, 5, 3, 4]
+# The last case has one logit of 1000: e^1000 overflows unless the largest logit is
+# subtracted first (softmax does not change when every logit moves by the same amount).
+_LARGE_LOGITS = np.array([[1000.0], [0.0], [-3.0], [2.5]])
 
 
 def _softmax_inputs(rng, i):
     K = _SOFTMAX_K[i]
     y = np.zeros((K, 1))
     y[rng.integers(K), 0] = 1.0
+    if i == len(_SOFTMAX_K) - 1:
+        return {"z": _LARGE_LOGITS.copy(), "y": y}
     return {"z": rng.normal(0.0, 2.0, size=(K, 1)), "y": y}
 
 
@@ -220,57 +245,76 @@ def check_softmax_ce_grad(answer, t):
         expected = t.reference(z, y)
         got = t.call(fn, z, y)
         y_hat = _softmax_col(z)
-        t.compare(
-            got,
-            expected,
-            "dL/dz",
-            mistakes=[
-                d.Mistake(
-                    y - y_hat,
-                    "dL/dz has the wrong sign: y - y_hat is the NEGATIVE gradient. The gradient is "
-                    "prediction minus target, y_hat - y.",
-                ),
-                d.Mistake(z - y, "dL/dz uses the logits z where the probabilities belong: apply softmax to z first."),
-                d.Mistake(y_hat, "dL/dz is just softmax(z): the target y is missing (subtract it)."),
-                d.Mistake(
-                    np.ones_like(z) - y,
-                    "softmax was taken over the wrong axis: for a column (K, 1) the classes run down axis 0, "
-                    "so every probability came out as 1.",
-                ),
-                d.Mistake(
-                    -y / y_hat,
-                    "that is dL/dy_hat, the gradient with respect to the probabilities; the question asks for "
-                    "the gradient with respect to the logits z (through the softmax).",
-                ),
-                d.Mistake(
-                    np.exp(z) - y,
-                    "dL/dz uses exp(z) without dividing by the sum of the exponentials: softmax normalises, "
-                    "so its entries add up to 1.",
-                ),
-                d.Mistake(
-                    np.exp(z - z.max()) - y,
-                    "dL/dz uses exp(z - max z) without dividing by their sum: subtracting the largest logit "
-                    "keeps exp from overflowing, but softmax still divides by the sum.",
-                ),
-                d.Mistake(
-                    (y_hat - y) * y_hat * (1 - y_hat),
-                    "dL/dz has an extra factor y_hat (1 - y_hat): softmax is not an element-wise sigmoid, "
-                    "and with cross-entropy the whole Jacobian collapses to y_hat - y.",
-                ),
-                d.Mistake(
-                    -y * np.log(y_hat),
-                    "that is the loss itself, entry by entry (-y log y_hat), not its gradient with respect "
-                    "to z.",
-                ),
-                d.Mistake(
-                    y_hat - 1,
-                    "dL/dz subtracts 1 from every entry: only the true class's entry loses 1, the others "
-                    "keep their probability - subtract the one-hot y.",
-                ),
-            ],
-            shape_hint="The gradient has the shape of z, a column (K, 1).",
-            hint="work out dL/dz_i from L = -z_c + log(sum_j exp(z_j)) for the true class c.",
-        )
+        numeric = isinstance(got, np.ndarray) and got.dtype.kind in "fc"
+        if z.max() > 100 and numeric and not np.all(np.isfinite(got)):
+            t.fail(
+                "dL/dz gives NaN or inf for a large logit (here 1000): e^z overflows. Subtract "
+                "the largest logit from z before exponentiating; the softmax stays the same.",
+            )
+        # Some mistakes divide by probabilities that underflow to 0 on the large case.
+        with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+            t.compare(
+                got,
+                expected,
+                "dL/dz",
+                mistakes=[
+                    d.Mistake(
+                        y - y_hat,
+                        "dL/dz has the wrong sign: y - y_hat is the NEGATIVE gradient. The gradient is "
+                        "prediction minus target, y_hat - y.",
+                    ),
+                    d.Mistake(
+                        z - y,
+                        "dL/dz uses the logits z where the probabilities belong: apply softmax to z first.",
+                    ),
+                    d.Mistake(y_hat, "dL/dz is just softmax(z): the target y is missing (subtract it)."),
+                    d.Mistake(
+                        np.ones_like(z) - y,
+                        "softmax was taken over the wrong axis: for a column (K, 1) the classes run down axis 0, "
+                        "so every probability came out as 1.",
+                    ),
+                    d.Mistake(
+                        -y / y_hat,
+                        "that is dL/dy_hat, the gradient with respect to the probabilities; the question asks for "
+                        "the gradient with respect to the logits z (through the softmax).",
+                    ),
+                    d.Mistake(
+                        np.exp(z) - y,
+                        "dL/dz uses exp(z) without dividing by the sum of the exponentials: softmax normalises, "
+                        "so its entries add up to 1.",
+                    ),
+                    d.Mistake(
+                        np.exp(z - z.max()) - y,
+                        "dL/dz uses exp(z - max z) without dividing by their sum: subtracting the largest logit "
+                        "keeps exp from overflowing, but softmax still divides by the sum.",
+                    ),
+                    d.Mistake(
+                        (y_hat - y) * y_hat * (1 - y_hat),
+                        "dL/dz has an extra factor y_hat (1 - y_hat): softmax is not an element-wise sigmoid, "
+                        "and with cross-entropy the whole Jacobian collapses to y_hat - y.",
+                    ),
+                    d.Mistake(
+                        -y * np.log(y_hat),
+                        "that is the loss itself, entry by entry (-y log y_hat), not its gradient with respect "
+                        "to z.",
+                    ),
+                    d.Mistake(
+                        y_hat - 1,
+                        "dL/dz subtracts 1 from every entry: only the true class's entry loses 1, the others "
+                        "keep their probability - subtract the one-hot y.",
+                    ),
+                ],
+                shape_hint="The gradient has the shape of z, a column (K, 1).",
+                hint="work out dL/dz_i from L = -z_c + log(sum_j exp(z_j)) for the true class c.",
+            )
+
+
+@check_softmax_ce_grad.wrong_answer(expect="for a large logit")
+def _sce_no_shift(z, y):
+    """Softmax without subtracting the largest logit: NaN once e^z overflows."""
+    with np.errstate(over="ignore", invalid="ignore"):
+        e = np.exp(z)
+        return e / e.sum() - y
 
 
 @check_softmax_ce_grad.wrong_answer(expect="NEGATIVE gradient")
