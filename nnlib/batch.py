@@ -164,9 +164,9 @@ def softmax_cross_entropy_per_sample(Z, y):
     r"""Batch-mean cross-entropy of ``softmax(Z)`` and the per-sample errors :math:`\hat Y - Y`.
 
     ``Z`` (B, K) logits, ``y`` (B,) integer labels or (B, K) one-hot. Returns ``(L, E)``
-    with :math:`L = -\frac1B\sum_i \log \hat y^{(i)}_{y^{(i)}}` and :math:`E = \hat Y - Y`,
-    row ``i`` the gradient of sample ``i``'s own loss :math:`\ell^{(i)}`. ``E`` is *not*
-    the gradient of :math:`L`: that is :math:`\Delta_D = E/B`, which
+    with :math:`L = -\frac1B\sum_i \log \hat y^{(i)}_{c^{(i)}}` (:math:`c^{(i)}` = ``y[i]``, the class of
+    sample ``i``) and :math:`E = \hat Y - Y`, row ``i`` the gradient of sample ``i``'s own loss
+    :math:`\ell^{(i)}`. ``E`` is *not* the gradient of :math:`L`: that is :math:`\Delta_D = E/B`, which
     :func:`nnlib.losses.softmax_cross_entropy` returns.
     """
     Z = as_float_array(Z, "Z")
@@ -182,7 +182,7 @@ def two_layer_loss_and_grads(X, y, W1, b1, W2, b2):
 
     Forward (rows are samples): :math:`Z_1 = X W_1^\top + b_1`, :math:`A_1 = \sigma(Z_1)`,
     :math:`Z_2 = A_1 W_2^\top + b_2`, :math:`\hat Y = \operatorname{softmax}(Z_2)` row-wise,
-    :math:`L = -\frac1B\sum_i \log \hat y^{(i)}_{y^{(i)}}`.
+    :math:`L = -\frac1B\sum_i \log \hat y^{(i)}_{c^{(i)}}` with :math:`c^{(i)}` = ``y[i]`` the class of sample ``i``.
 
     Backward, the ``1/B`` once in :math:`\Delta_2 = (\hat Y - Y)/B`:
     :math:`\partial L/\partial W_2 = \Delta_2^\top A_1`, :math:`\partial L/\partial b_2` the

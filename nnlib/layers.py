@@ -357,7 +357,9 @@ class PReLU(Layer):
 class Softmax(Layer):
     r"""Softmax over the classes of each sample (rows of a batch, or a vector/column).
 
-    Backward is the vector-Jacobian product :math:`\hat y\odot(g - \langle g,\hat y\rangle)`.
+    Backward is the vector-Jacobian product
+    :math:`\hat y\odot(\delta - \langle \delta,\hat y\rangle)` for the upstream gradient
+    :math:`\delta = \partial L/\partial \hat y` (``dout``).
     For training, prefer :func:`nnlib.losses.softmax_cross_entropy` on the logits, whose
     combined gradient is simply :math:`(\hat y - y)/B`.
     """

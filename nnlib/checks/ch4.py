@@ -551,7 +551,7 @@ def check_train_step(answer, t):
             t.fail(
                 "model.params[name] = ... replaced the entries of the dict model.params with new arrays, "
                 "but the layers still hold their old arrays, so the next forward pass is unchanged. "
-                "Change the arrays themselves, in place (p -= lr * g)."
+                "Change the arrays themselves, in place (p -= lr * model.grads[name])."
             )
         t.compare(
             got,
@@ -561,7 +561,8 @@ def check_train_step(answer, t):
                 d.Mistake(
                     start,
                     "the parameters did not change. Update the model's arrays in place "
-                    "(p -= lr * g, or an optimiser's step); p = p - lr * g only rebinds a local name.",
+                    "(p -= lr * model.grads[name], or an optimiser's step); "
+                    "p = p - lr * model.grads[name] only rebinds a local name.",
                 ),
                 d.Mistake(
                     start - lr * g_stale,
@@ -569,13 +570,16 @@ def check_train_step(answer, t):
                     "backward. The order is forward, loss, zero_grad, backward, then update.",
                 ),
                 d.Mistake(start + lr * g_fresh, "the parameters moved uphill: subtract lr * gradient."),
-                d.Mistake(start - g_fresh, "the learning rate lr is not used: the step is p -= lr * g."),
+                d.Mistake(
+                    start - g_fresh, "the learning rate lr is not used: the step is p -= lr * model.grads[name]."
+                ),
                 d.Mistake(
                     start - 2 * lr * g_fresh,
                     "the update was applied twice (for example both by hand and with an optimiser).",
                 ),
             ],
-            hint="forward, softmax_cross_entropy, zero_grad, backward, then p -= lr * g for every parameter.",
+            hint="forward, softmax_cross_entropy, zero_grad, backward, then p -= lr * model.grads[name] "
+            "for every parameter.",
         )
         with np.errstate(all="ignore"):
             next_got = Sequential(model.layers).forward(X)
