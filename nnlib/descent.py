@@ -2,7 +2,7 @@ r"""Gradient descent and the functions Chapter 1 minimises.
 
 The update rule (Chapter 1): to go downhill, step *against* the slope,
 
-.. math:: x_{k+1} = x_k - \alpha\, \nabla f(x_k),
+.. math:: x_{t+1} = x_t - \alpha\, \nabla f(x_t), \qquad t = 0, 1, 2, \dots,
 
 with learning rate :math:`\alpha > 0`. :func:`gradient_descent` repeats it until one of
 three stopping rules fires - the gradient is small, the step is small, or the
@@ -90,7 +90,7 @@ class Objective:
 
 
 def quadratic_bowl(H, c=None, name="quadratic bowl", window=None) -> Objective:
-    r"""The quadratic :math:`f(x) = \tfrac12 (x - c)^T H (x - c)` with gradient :math:`H (x - c)`.
+    r"""The quadratic :math:`f(x) = \tfrac12 (x - c)^\top H (x - c)` with gradient :math:`H (x - c)`.
 
     ``H``: symmetric positive definite ``(d, d)``; ``c``: the minimiser ``(d,)``
     (default 0). Its curvature is the same everywhere, so gradient descent with a
@@ -133,9 +133,10 @@ def quadratic_bowl(H, c=None, name="quadratic bowl", window=None) -> Objective:
 
 
 def quadratic_1d(curvature=2.0, center=3.0) -> Objective:
-    r"""One-variable quadratic :math:`f(x) = \tfrac{a}{2}(x - c)^2`, :math:`f'(x) = a(x - c)`, :math:`f'' = a`.
+    r"""One-variable quadratic :math:`f(x) = \tfrac{\gamma}{2}(x - x^\ast)^2`.
 
-    ``curvature`` is :math:`a = f''`, ``center`` the minimiser :math:`c`. Points have
+    :math:`f'(x) = \gamma(x - x^\ast)`, :math:`f'' = \gamma`: ``curvature`` is
+    :math:`\gamma = f''`, ``center`` the minimiser :math:`x^\ast`. Points have
     shape ``(1,)``. With the defaults, :math:`f(x) = (x-3)^2`.
     """
     a = positive_number(curvature, "curvature", "The curvature f'' of a bowl is positive, e.g. 2.0.")
@@ -181,10 +182,10 @@ def rosenbrock(a=1.0, b=100.0) -> Objective:
 
 
 def double_well(tilt=0.25) -> Objective:
-    r"""A one-variable function with two valleys: :math:`f(x) = \tfrac14 x^4 - x^2 + t\,x`.
+    r"""A one-variable function with two valleys: :math:`f(x) = \tfrac14 x^4 - x^2 + \text{tilt}\cdot x`.
 
-    :math:`f'(x) = x^3 - 2x + t`, :math:`f''(x) = 3x^2 - 2`. With the default tilt
-    :math:`t = 1/4` the left valley (near :math:`x \approx -1.47`) is deeper than the
+    :math:`f'(x) = x^3 - 2x + \text{tilt}`, :math:`f''(x) = 3x^2 - 2`. With the default
+    tilt 1/4 the left valley (near :math:`x \approx -1.47`) is deeper than the
     right one (near :math:`x \approx 1.35`): where gradient descent ends up depends on
     where it starts. ``x_min`` is the deeper (global) minimiser.
     """
@@ -297,14 +298,14 @@ def _unpack(objective, grad):
 
 def gradient_descent(objective, x0, lr, grad=None, max_iter=1000, grad_tol=1e-6, step_tol=1e-10,
                      diverge_at=1e8) -> DescentResult:
-    r"""Minimise with :math:`x_{k+1} = x_k - \alpha\nabla f(x_k)` until a stopping rule fires.
+    r"""Minimise with :math:`x_{t+1} = x_t - \alpha\nabla f(x_t)` until a stopping rule fires.
 
     ``objective``: an :class:`Objective`, or a function ``f`` with ``grad=`` its
     gradient. ``x0``: starting point ``(d,)`` (a number for 1-D). ``lr``: the
     learning rate :math:`\alpha`. Stopping rules, checked in this order:
 
-    * ``grad_tol``: :math:`\lVert\nabla f(x_k)\rVert \le` ``grad_tol`` (at a minimum the slope vanishes);
-    * ``step_tol``: :math:`\lVert x_{k+1} - x_k\rVert \le` ``step_tol`` (no more progress);
+    * ``grad_tol``: :math:`\lVert\nabla f(x_t)\rVert \le` ``grad_tol`` (at a minimum the slope vanishes);
+    * ``step_tol``: :math:`\lVert x_{t+1} - x_t\rVert \le` ``step_tol`` (no more progress);
     * ``max_iter``: ``max_iter`` steps were taken;
     * ``diverged``: an iterate or value is non-finite or :math:`\lVert x\rVert >` ``diverge_at``.
 
@@ -345,7 +346,7 @@ def gradient_descent(objective, x0, lr, grad=None, max_iter=1000, grad_tol=1e-6,
 def run_optimizer(optimizer, objective, x0, n_steps=200, diverge_at=1e8) -> DescentResult:
     r"""Run an :mod:`nnlib.optim` optimiser on a test function and record its path.
 
-    Each step computes :math:`g = \nabla f(x)` and calls
+    Each step computes the gradient :math:`\nabla f(x)` (``g`` in the code) and calls
     ``optimizer.step({"x": x}, {"x": g})``, which updates ``x`` in place with the
     optimiser's rule (and its own memory: velocity, squared-gradient sums, moments).
     The optimiser is :meth:`~nnlib.optim.Optimizer.reset` first. Stops early only if
@@ -408,9 +409,9 @@ def _weights(w, b, n, names=("w", "b")):
 def linreg_loss(w, b, X, y) -> float:
     r"""Mean squared error of the linear model :math:`\hat y = X w + b` (1/2 convention).
 
-    .. math:: L(w, b) = \frac{1}{2N}\sum_{i=1}^N (x_i^T w + b - y_i)^2
+    .. math:: L(w, b) = \frac{1}{2N}\sum_{i=1}^N (x^{(i)} \cdot w + b - y^{(i)})^2
 
-    ``X``: ``(N, n)`` one sample per row, ``y``: ``(N,)``, ``w``: ``(n,)``, ``b``: a number.
+    ``X``: ``(N, n)`` one sample :math:`x^{(i)}` per row, ``y``: ``(N,)``, ``w``: ``(n,)``, ``b``: a number.
     Equals ``nnlib.losses.mse`` of the predictions as an ``(N, 1)`` batch.
     """
     X, y = _regression_data(X, y)
@@ -431,8 +432,8 @@ def linreg_grad(w, b, X, y):
 
     With the residuals :math:`r = X w + b - y`,
 
-    .. math:: \frac{\partial L}{\partial w} = \frac{1}{N} X^T r,\qquad
-              \frac{\partial L}{\partial b} = \frac{1}{N}\sum_i r_i
+    .. math:: \frac{\partial L}{\partial w} = \frac{1}{N} X^\top r,\qquad
+              \frac{\partial L}{\partial b} = \frac{1}{N}\sum_i r^{(i)}
 
     ``dw`` has ``w``'s shape ``(n,)``; ``db`` is a float.
     """
@@ -448,10 +449,11 @@ def _linreg_grad(w, b, X, y):
 
 
 def least_squares(X, y):
-    r"""Closed-form minimiser of :func:`linreg_loss`: solve :math:`[X\ 1]^T[X\ 1]\,\theta = [X\ 1]^T y`.
+    r"""Closed-form minimiser of :func:`linreg_loss`: solve :math:`\tilde X^\top \tilde X\,\theta = \tilde X^\top y`.
 
-    Uses ``numpy.linalg.lstsq`` on the design matrix with a column of ones
-    appended (numerically safer than inverting the normal equations). Returns
+    Here :math:`\tilde X = [X\ \ 1]` is ``X`` with a column of ones appended and
+    :math:`\theta = (w, b)`. Uses ``numpy.linalg.lstsq`` on :math:`\tilde X`
+    (numerically safer than inverting the normal equations). Returns
     ``(w, b)``: the finish line gradient descent is racing towards.
     """
     X, y = _regression_data(X, y)
@@ -493,10 +495,10 @@ def linreg_descent(X, y, lr, epochs=10, batch_size=None, rng=None, decay=0.0, w0
     updates per epoch, each on one sample); anything between is **mini-batch**. Each
     epoch visits every sample once in a fresh order drawn from ``rng``
     (:func:`nnlib.data.minibatches`, sampling without replacement). Every update is
-    :math:`w \leftarrow w - \alpha\,\partial L_B/\partial w`, :math:`b \leftarrow b -
-    \alpha\,\partial L_B/\partial b` with :func:`linreg_grad` on the batch ``B``.
-    With ``decay > 0`` the learning rate of epoch ``e`` (from 0) is
-    :math:`\alpha / (1 + \text{decay}\cdot e)`: shrinking steps let the noisy
+    :math:`w \leftarrow w - \alpha\,\partial L/\partial w`, :math:`b \leftarrow b -
+    \alpha\,\partial L/\partial b` with :func:`linreg_grad` on the mini-batch, :math:`L`
+    being that batch's mean loss. With ``decay > 0`` the learning rate of each epoch
+    (counted from 0) is :math:`\alpha / (1 + \text{decay}\cdot\text{epoch})`: shrinking steps let the noisy
     stochastic updates settle on the minimum instead of hovering around it.
     ``record_weights=True`` also keeps ``w`` after every update (Chapter 1 measures
     how far constant-step SGD wanders from the minimum). Returns a :class:`RegressionRun`.

@@ -2,18 +2,20 @@ r"""Optimisers with one interface (Chapter 1): ``opt.step(params, grads)``.
 
 ``params`` and ``grads`` are dicts name -> array with equal keys and shapes (a model's
 ``params``/``grads``, or ``{"x": x}`` for a function being minimised). ``step``
-updates every parameter **in place** and keeps any state per name. Each optimiser is
-gradient descent :math:`\theta \leftarrow \theta - \alpha\, g` with a smarter step:
+updates every parameter **in place** and keeps any state per name. With
+:math:`\nabla` the gradient (``grads[name]``, called ``g`` in the code), each optimiser
+is gradient descent :math:`\theta \leftarrow \theta - \alpha \nabla` with a smarter step:
 
-=============  ==============================  =========================================
+=============  ==============================  =============================================
 optimiser      state kept per parameter         update
-=============  ==============================  =========================================
-``SGD``        none                            :math:`\theta -= \alpha g`
-``Momentum``   velocity :math:`v`               :math:`v = \beta v + g;\ \theta -= \alpha v`
-``AdaGrad``    sum of squares :math:`G`         :math:`G += g^2;\ \theta -= \alpha g/(\sqrt G+\epsilon)`
-``RMSProp``    running mean :math:`G` of g^2    :math:`G = \beta G + (1-\beta) g^2`, then as AdaGrad
+=============  ==============================  =============================================
+``SGD``        none                            :math:`\theta -= \alpha \nabla`
+``Momentum``   velocity :math:`m` (array v)     :math:`m = \beta m + \nabla;\ \theta -= \alpha m`
+``AdaGrad``    sum of squares :math:`G`         :math:`G += \nabla^2;\ \theta -= \alpha \nabla/(\sqrt G+\epsilon)`
+``RMSProp``    running mean :math:`G` of        :math:`G = \beta G + (1-\beta) \nabla^2`, then as AdaGrad
+               :math:`\nabla^2`
 ``Adam``       moments :math:`m, v`, step t     bias-corrected :math:`\hat m/(\sqrt{\hat v}+\epsilon)`
-=============  ==============================  =========================================
+=============  ==============================  =============================================
 """
 
 from __future__ import annotations
@@ -128,7 +130,7 @@ def _check_finite(p, g, name):
 
 
 class SGD(Optimizer):
-    r"""Plain gradient descent :math:`\theta \leftarrow \theta - \alpha g`."""
+    r"""Plain gradient descent :math:`\theta \leftarrow \theta - \alpha \nabla` (:math:`\nabla` = ``grads[name]``)."""
 
     def _update(self, name, p, g):
         # p -= lr * g, with the product written into a kept buffer instead of a new array.
@@ -140,10 +142,11 @@ class SGD(Optimizer):
 class Momentum(Optimizer):
     r"""Heavy-ball momentum (Polyak 1964).
 
-    :math:`v \leftarrow \beta v + g`, then :math:`\theta \leftarrow \theta - \alpha v`.
+    :math:`m \leftarrow \beta m + \nabla`, then :math:`\theta \leftarrow \theta - \alpha m`,
+    with :math:`\nabla` the gradient.
 
-    The velocity :math:`v` is a running sum of past gradients: steps along a valley
-    floor add up, steps across it cancel.
+    The velocity :math:`m` (kept in ``state[name]["v"]``) is a running sum of past
+    gradients: steps along a valley floor add up, steps across it cancel.
     """
 
     def __init__(self, lr, beta=0.9):
@@ -160,9 +163,10 @@ class Momentum(Optimizer):
 
 
 class AdaGrad(Optimizer):
-    r"""AdaGrad (Duchi et al. 2011): per-coordinate steps :math:`\alpha g / (\sqrt{G} + \epsilon)`.
+    r"""AdaGrad (Duchi et al. 2011): per-coordinate steps :math:`\alpha \nabla / (\sqrt{G} + \epsilon)`.
 
-    :math:`G = \sum_t g_t^2` grows forever, so steps only shrink: good for sparse
+    :math:`G = \sum_t \nabla_t^2`, the sum of the squared gradients :math:`\nabla_t` of all
+    steps so far, grows forever, so steps only shrink: good for sparse
     gradients, too timid for long non-convex training.
     """
 
@@ -187,13 +191,13 @@ class RMSProp(Optimizer):
     r"""RMSProp (Hinton's lecture notes, 2012): AdaGrad with a memory that fades.
 
     .. math::
-        G \leftarrow \beta G + (1 - \beta)\, g^2, \qquad
-        \theta \leftarrow \theta - \alpha\, \frac{g}{\sqrt{G} + \epsilon}
+        G \leftarrow \beta G + (1 - \beta)\, \nabla^2, \qquad
+        \theta \leftarrow \theta - \alpha\, \frac{\nabla}{\sqrt{G} + \epsilon}
 
     :math:`G` is an exponentially decaying average of squared gradients (decay
     :math:`\beta`, default 0.9), not AdaGrad's ever-growing sum, so the per-coordinate
     step size follows the *recent* gradient size and does not shrink to zero. Adam
-    (:class:`Adam`) adds momentum on :math:`g` and a bias correction to this. Derived
+    (:class:`Adam`) adds momentum on the gradient :math:`\nabla` and a bias correction to this. Derived
     in Chapter 1; state per parameter: ``G``, the shape of the parameter.
     """
 
@@ -218,11 +222,13 @@ class RMSProp(Optimizer):
 
 
 class Adam(Optimizer):
-    r"""Adam (Kingma & Ba 2015): momentum on :math:`g` and a running mean of :math:`g^2`, bias-corrected.
+    r"""Adam (Kingma & Ba 2015): momentum on :math:`\nabla` and a running mean of :math:`\nabla^2`, bias-corrected.
+
+    With :math:`\nabla` the gradient and :math:`t` the number of steps taken, this one included:
 
     .. math::
         \begin{aligned}
-        m &\leftarrow \beta_1 m + (1-\beta_1)\, g, \qquad v \leftarrow \beta_2 v + (1-\beta_2)\, g^2,\\
+        m &\leftarrow \beta_1 m + (1-\beta_1)\, \nabla, \qquad v \leftarrow \beta_2 v + (1-\beta_2)\, \nabla^2,\\
         \theta &\leftarrow \theta - \alpha\,\frac{m/(1-\beta_1^t)}{\sqrt{v/(1-\beta_2^t)} + \epsilon}
         \end{aligned}
     """

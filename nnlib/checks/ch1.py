@@ -9,7 +9,7 @@ r"""Checks for Chapter 1, gradient descent.
 
 ``ch1.gradient_descent``
     ``gradient_descent(grad_f, x0, alpha, n_steps) -> path``: repeat
-    :math:`x_{k+1} = x_k - \alpha \nabla f(x_k)` ``n_steps`` times from ``x0`` (shape
+    :math:`x_{t+1} = x_t - \alpha \nabla f(x_t)` ``n_steps`` times from ``x0`` (shape
     ``(d,)``) and return every point, ``x0`` first: shape ``(n_steps + 1, d)``.
 
 ``ch1.stable_lr``
@@ -22,8 +22,10 @@ r"""Checks for Chapter 1, gradient descent.
     (the last may be shorter); every sample exactly once.
 
 ``ch1.momentum_step``
-    ``momentum_step(x, v, g, lr, beta) -> (x_new, v_new)``: :math:`v' = \beta v + g`,
-    :math:`x' = x - \alpha v'` (as :class:`nnlib.optim.Momentum`), without changing the inputs.
+    ``momentum_step(x, v, g, lr, beta) -> (x_new, v_new)``: with the velocity :math:`m` =
+    ``v`` and the gradient :math:`\nabla` = ``g``, :math:`m' = \beta m + \nabla` (returned
+    as ``v_new``), :math:`x' = x - \alpha m'` (as :class:`nnlib.optim.Momentum`), without
+    changing the inputs.
 """
 
 from __future__ import annotations
@@ -998,8 +1000,8 @@ for _value, _expect, _what in [
 
 
 # --- ch1.momentum_terminal_step -------------------------------------------------------------
-# Under a constant gradient g, v_t = g (1 + beta + ... + beta^(t-1)) -> g / (1 - beta), so each
-# step approaches alpha g / (1 - beta): the effective learning rate alpha / (1 - beta).
+# Under a constant gradient grad, m_t = grad (1 + beta + ... + beta^(t-1)) -> grad / (1 - beta),
+# so each step approaches alpha grad / (1 - beta): the effective learning rate alpha / (1 - beta).
 
 _TERMINAL = {"alpha": 0.01, "beta": 0.95, "grad": 3.0}
 TERMINAL_STEP = _TERMINAL["alpha"] * _TERMINAL["grad"] / (1 - _TERMINAL["beta"])
@@ -1021,7 +1023,7 @@ def check_momentum_terminal_step(answer, t):
             d.Mistake(
                 a * g,
                 "terminal_step is a single gradient step alpha g: that is the first step (or the "
-                "averaging form of momentum). With v = beta v + g the velocity keeps growing.",
+                "averaging form of momentum). With m = beta m + grad the velocity keeps growing.",
             ),
             d.Mistake(a / (1 - beta), "terminal_step leaves out the gradient: the step is the learning "
                       "rate times the velocity, and the velocity is built from gradients."),
@@ -1051,11 +1053,11 @@ def check_momentum_terminal_step(answer, t):
             ),
             d.Mistake(
                 g / (1 - beta),
-                "terminal_step is the velocity v, not the step; the step is the learning rate times v.",
+                "terminal_step is the velocity m, not the step; the step is the learning rate times m.",
             ),
             d.Mistake(-TERMINAL_STEP, "terminal_step is negative; a step size is never negative."),
         ],
-        hint="write v after 1, 2, 3 steps from v = 0 and sum the series.",
+        hint="write the velocity m after 1, 2, 3 steps from m = 0 and sum the series.",
     )
 
 
