@@ -113,7 +113,7 @@ def descent_explorer(lr=0.1, x0=-0.5, function="double well", max_iter=60):
     r"""Learning rate, starting point and function -> the descent path and its loss curve.
 
     Left: the function with the iterates :math:`x_0, x_1, \dots` joined in order
-    (the square is the start). Right: :math:`f(x_k)` against :math:`k`. The titles
+    (the square is the start). Right: :math:`f(x_t)` against :math:`t`. The titles
     give the stopping reason of :func:`nnlib.descent.gradient_descent` (gradient
     tolerance ``1e-6``, at most ``max_iter`` steps). Iterates that leave the window
     are drawn on its edge.
@@ -142,8 +142,8 @@ def descent_explorer(lr=0.1, x0=-0.5, function="double well", max_iter=60):
         ax_f.set_xlabel("$x$")
         ax_f.set_ylabel("$f(x)$")
         ax_f.set_xlim(lo, hi)
-        ax_l.set_xlabel("iteration $k$")
-        ax_l.set_ylabel("$f(x_k)$")
+        ax_l.set_xlabel("iteration $t$")
+        ax_l.set_ylabel("$f(x_t)$")
         ax_l.set_xlim(-0.5, max_iter + 0.5)
         ax_f.set_title(r"function $(x-1)^2$, $\alpha$")  # as tall as the titles to come: the
         ax_l.set_title("stopping reason")  # layout is computed once, for the first draw
@@ -341,25 +341,26 @@ WELL_ANIMATION_ALT = (
 
 
 def lr_animation_html(lrs=None, curvature=2.0, x0=-0.5, n_frames=12, dpi=100, name="ch1lr"):
-    r"""Animated gradient descent on :math:`f(x) = \tfrac a2 (x - 3)^2` for several learning rates.
+    r"""Animated gradient descent on :math:`f(x) = \tfrac\gamma2 (x - 3)^2` for several learning rates.
 
     One panel per learning rate (default: too small, good, oscillating and divergent
-    relative to the threshold :math:`2/a`), in a two-column grid; frame ``k`` shows the
+    relative to the threshold :math:`2/\gamma`), in a two-column grid; frame ``k`` shows the
     first ``k`` steps (the latest iterate is the large dot). Returns the HTML of
     ``matplotlib``'s ``to_jshtml`` (slider and play buttons, no kernel needed) with its
     element ids made reproducible and without its link to a stylesheet on another host.
     Frames are 7 in wide (the content column) at ``dpi``.
     """
     obj = quadratic_1d(curvature, 3.0)
-    a = curvature
+    gamma = curvature
     thr = stable_lr_threshold(obj)
     if lrs is None:
         lrs = [0.05 * thr, 0.4 * thr, 0.9 * thr, 1.05 * thr]
     runs = [gradient_descent(obj, [x0], lr, max_iter=n_frames, grad_tol=0, step_tol=0, diverge_at=1e6)
             for lr in lrs]
-    titles = [rf"$\alpha = {res.lr:.3g} = {res.lr / thr:.2f} \times 2/a$" for res in runs]
+    titles = [rf"$\alpha = {res.lr:.3g} = {res.lr / thr:.2f} \times 2/\gamma$" for res in runs]
     def caption(k):
-        return rf"after {k} steps on $f(x) = \frac{{a}}{{2}}(x - 3)^2$, $a = {a:g}$: threshold $2/a = {thr:g}$"
+        return (rf"after {k} steps on $f(x) = \frac{{\gamma}}{{2}}(x - 3)^2$, $\gamma = {gamma:g}$: "
+                rf"threshold $2/\gamma = {thr:g}$")
 
     return _descent_animation(obj, runs, titles, caption, n_frames, dpi, name, LR_ANIMATION_ALT)
 
