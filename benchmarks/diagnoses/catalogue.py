@@ -1827,7 +1827,7 @@ def _(params, cache, y):
     return _two_layer(params, cache, y, dW1_act="a1")
 
 
-@wrong(E, "db1 summed to a number", r"bias", r"\bb1\b", r"sum", r"shape")
+@wrong(E, "db1 summed to a number", r"summed", r"sum of", r"a column per")
 def _(params, cache, y):
     return _two_layer(params, cache, y, b1=lambda d: float(d.sum()))
 
@@ -1909,13 +1909,13 @@ def _(params, x, y):
 
 
 @wrong(E, "BP2's sigma' from a_l instead of a_{l-1} (the wrong layer)", r"wrong layer",
-       r"layer", r"a_?\{?l", r"activation")
+       r"layer above", r"own layer", r"off by one", r"a_?\{?l\b")
 def _(params, x, y):
     return _backprop(params, x, y, bp2_act="this")
 
 
-@wrong(E, "BP4 with a_l instead of a_{l-1}", r"wrong layer", r"layer", r"a_?\{?l",
-       r"activation", r"input")
+@wrong(E, "BP4 with a_l instead of a_{l-1}", r"wrong layer", r"off by one", r"a_?\{?l\b",
+       r"input of (the|its|this) layer")
 def _(params, x, y):
     return _backprop(params, x, y, bp4_act="this")
 
@@ -1926,7 +1926,7 @@ def _(params, x, y):
 
 
 @wrong(E, "a sigmoid output with delta_D = (y_hat - y) sigma' (not the softmax)",
-       r"softmax", r"output", r"BP1", r"sigmoid", r"delta_D|δ_D")
+       r"softmax", r"BP1", r"sigmoid (at|on|in) the output", r"delta_D|δ_D")
 def _(params, x, y):
     return _backprop(params, x, y, bp1="sigmoid")
 
@@ -1947,8 +1947,8 @@ def _(params, x, y):
     return _backprop(params, x, y, depth=2)
 
 
-@wrong(E, "BP2 with the weights of layer l-1 instead of layer l", r"wrong layer", r"W_?\{?l",
-       r"weights", r"layer")
+@wrong(E, "BP2 with the weights of layer l-1 instead of layer l", r"wrong layer",
+       r"W_?\{?l\b", r"weights of (the|layer)", r"layer below'?s weights")
 def _(params, x, y):
     try:
         return _backprop(params, x, y, w_layer=1)
@@ -1957,7 +1957,8 @@ def _(params, x, y):
 
 
 @wrong(E, "BP2 before BP4: the weight gradient uses the next layer's delta", r"\border\b",
-       r"before", r"wrong layer", r"next layer", r"layer")
+       r"before BP4", r"wrong layer'?s (error|delta)", r"next layer'?s (error|delta)",
+       r"too early")
 def _(params, x, y):
     return _backprop(params, x, y, order_bug=True)
 
@@ -2023,8 +2024,8 @@ def _(params, cache, y):
     return _batch_backward(params, cache, y, bias="mean")
 
 
-@wrong(E, "bias summed over the wrong axis (axis=1)", r"axis", r"bias", r"columns",
-       r"per sample")
+@wrong(E, "bias summed over the wrong axis (axis=1)", r"axis", r"columns", r"per sample",
+       r"summed over the (features|classes|units)")
 def _(params, cache, y):
     return _batch_backward(params, cache, y, bias="axis1")
 
@@ -2194,7 +2195,7 @@ def _(params, X, y, lr, epochs, batch_size, rng):
 
 
 @wrong(E, "the loss averages log Y_hat over every class, not only the true one",
-       r"first loss", r"forward", r"loss", r"cross-entropy", r"true class", r"label")
+       r"first loss", r"forward", r"cross-entropy", r"true class", r"label", r"every class")
 def _(params, X, y, lr, epochs, batch_size, rng):
     return _train(params, X, y, lr, epochs, batch_size, rng, loss="all")
 
@@ -2456,7 +2457,7 @@ for _bug, _desc, _kw in [
      (*ORDER, r"\bop\b", r"children", r"argument")),
     ("backward_none", "_backward = None (not a function that does nothing)",
      (r"_backward", r"callable", r"does nothing", r"function")),
-    ("op_none", "op defaults to None instead of the empty string",
+    ("op_none", "stores op = None, whatever op it is given",
      (r"\bop\b", r'""', r"empty", r"None")),
     ("no_grad", "forgets the grad attribute", (r"grad", r"attribute")),
     ("prev_name", "stores the children as _prev (another tutorial's name)",
@@ -2499,7 +2500,7 @@ for _bug, _desc, _kw in [
     ("no_square", "1 - tanh(x), the square forgotten", (r"squar", r"\^2", r"1 ?[-−] ?tanh")),
     ("no_children", "children=() (the node forgets its input)", (r"\bchild", r"input")),
     ("no_forward", "data = self.data (tanh forgotten in the forward value)",
-     (r"data", r"forward", r"tanh\(", r"value")),
+     (r"forward value", r"not applied", r"math\.tanh", r"never takes tanh")),
     ("unset", "never sets out._backward", NEVER_SET),
 ]:
     wrong_value(E, _engine(tanh=_bug), _desc, *_kw)
