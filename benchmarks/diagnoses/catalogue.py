@@ -1950,10 +1950,7 @@ def _(params, x, y):
 @wrong(E, "BP2 with the weights of layer l-1 instead of layer l", r"wrong layer",
        r"W_?\{?l\b", r"weights of (the|layer)", r"layer below'?s weights")
 def _(params, x, y):
-    try:
-        return _backprop(params, x, y, w_layer=1)
-    except (ValueError, KeyError):  # the shapes fit only in square layers
-        return _backprop(params, x, y, w_layer=0, prime=False)
+    return _backprop(params, x, y, w_layer=1)  # the shapes fit only in square layers
 
 
 @wrong(E, "BP2 before BP4: the weight gradient uses the next layer's delta", r"\border\b",
