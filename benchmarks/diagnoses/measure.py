@@ -7,6 +7,8 @@ ACCEPTED    the check passed a wrong answer;
 NAMED       the diagnosis names this mistake (it contains one of the entry's keywords);
 MISLEADING  the diagnosis names a specific mistake, but not this one (it uses one of the
             framework's specific phrases, or no generic one: those are marked for review);
+            a diagnosis that "matches two known mistakes" is named if one of them is this
+            one (keywords first), misleading otherwise, whatever generic words it has;
 GENERIC     a generic message (wrong values, wrong shape, a number that is off, an
             exception from the learner's code).
 
