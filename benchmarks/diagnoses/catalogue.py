@@ -465,7 +465,7 @@ def _(x):
 
 
 @wrong(E, "returns y itself", r"function value", r"y itself", r"not the derivative",
-       r"value of y")
+       r"value of y", r"itself, not its derivative")
 def _(x):
     return x**2 * math.exp(-x)
 
@@ -1673,3 +1673,884 @@ def _(answer):
     got = answer(A)
     return f"it counts {got} dead units where only 1 is dead (the other has small outputs)" if (
         got != 1) else None
+
+
+# =====================================================================================
+# Exercises added later: predictions (Chapter 1) and the capstones (Chapters 3 and 4)
+# =====================================================================================
+# Chapter 1, predictions: the learner answers with a value.
+E = "ch1.diverging_lr"  # f(x) = (5/2)(x - 1)^2 from x0 = 3; rates 0.1, 0.3, 0.45, 0.6
+
+wrong_value(E, [0.3, 0.45, 0.6], "takes the oscillating run (alpha > 1/f'') for a diverging one",
+            r"oscillat", r"1/f''", r"still converges", r"zig-?zag", r"overshoot")
+wrong_value(E, [], "uses the coefficient 5/2 as f'' (threshold 0.8): none diverges",
+            r"second derivative", r"f''", r"curvature", r"5/2", r"coefficient", r"\bnone\b",
+            r"empty")
+wrong_value(E, [0.6], "only the largest rate: misses 0.45, just above 2/f''", r"0\.45",
+            r"misses", r"missing", r"one of them", r"not all", r"also diverges")
+wrong_value(E, [0.1, 0.3], "lists the converging runs instead of the diverging ones",
+            r"converg", r"the other", r"opposite", r"complement", r"instead of")
+wrong_value(E, [0.1, 0.3, 0.45, 0.6], "every rate (thinks any fixed rate diverges here)",
+            r"all four", r"every", r"converg", r"too many", r"0\.1")
+wrong_value(E, 0.4, "gives the threshold 2/f'' instead of the list", r"list",
+            r"threshold", r"a number", r"rates themselves")
+wrong_value(E, ["0.45", "0.6"], "the rates as strings", r"string", r"text", r"quot")
+wrong_value(E, [0.45], "drops 0.6 (thinks only a rate just above the limit blows up)",
+            r"0\.6", r"misses", r"missing", r"not all", r"also diverges")
+
+E = "ch1.momentum_terminal_step"  # alpha = 0.01, beta = 0.95, gradient 3: 0.6
+
+wrong_value(E, 0.01 * 3, "alpha * gradient: the step without momentum's build-up",
+            r"1/\(1 ?[-−] ?β\)", r"1 ?[-−] ?beta", r"1 ?[-−] ?β", r"build", r"accumulat",
+            r"effective", r"without momentum", r"first step", r"20 times")
+wrong_value(E, 3 / (1 - 0.95), "the terminal velocity, not the step (forgets alpha)",
+            r"velocity", r"\balpha\b", r"α", r"learning rate", r"lr\b", r"times the step")
+wrong_value(E, 0.01 / (1 - 0.95), "alpha / (1 - beta): forgets the gradient 3", r"gradient",
+            r"slope", r"\b3\b", r"three")
+wrong_value(E, 0.01 * 3 * 0.95 / (1 - 0.95), "beta / (1 - beta): the sum starts at beta",
+            r"β/\(1 ?[-−] ?β\)", r"beta ?/ ?\(1", r"one term", r"starts (at|with)",
+            r"newest gradient", r"β\^0|beta\^0", r"\bβ\^?1",
+            r"geometric")
+wrong_value(E, 0.01 * 3 / (1 - 0.95**2), "1 - beta^2 in the denominator", r"β\^?2",
+            r"beta\^?2", r"beta\*\*2", r"squar")
+wrong_value(E, 0.01 * 3 * (1 - 0.95), "multiplies by (1 - beta) instead of dividing",
+            r"multipl", r"divid", r"1 ?[-−] ?beta", r"1 ?[-−] ?β", r"instead of")
+wrong_value(E, -0.01 * 3 / (1 - 0.95), "a signed step (minus): the length is asked", *SIGN,
+            r"negative", r"length", r"absolute", r"positive", r"\|")
+wrong_value(E, 0.01 * 3 / 0.95, "divides by beta instead of 1 - beta", r"1 ?[-−] ?beta",
+            r"1 ?[-−] ?β", r"divid")
+
+E = "ch1.adam_first_step"  # alpha = 0.02, gradient -40: about alpha
+
+
+def _adam_first(m_corr=True, v_corr=True, sqrt=True, square=True, swap=False,
+                signed=False, alpha=0.02, grad=-40.0, eps=1e-8):
+    b1, b2 = 0.9, 0.999
+    m = (1 - (b2 if swap else b1)) * grad  # swap: each moment with the other's rate
+    v = (1 - (b1 if swap else b2)) * (grad**2 if square else abs(grad))
+    if m_corr:
+        m /= 1 - b1
+    if v_corr:
+        v /= 1 - b2
+    step = alpha * m / ((math.sqrt(v) if sqrt else v) + eps)  # theta_0 - theta_1
+    return step if signed else abs(step)
+
+
+wrong_value(E, _adam_first(m_corr=False, v_corr=False), "forgets both bias corrections",
+            r"bias.?correct", r"m̂|m_hat|\\hat ?m", r"1 ?[-−] ?β", r"1 ?[-−] ?beta", r"correct")
+wrong_value(E, _adam_first(v_corr=False), "corrects m but not v", r"bias.?correct",
+            r"\bv\b", r"second moment", r"v̂|v_hat", r"β_?2|beta_?2")
+wrong_value(E, _adam_first(m_corr=False), "corrects v but not m", r"bias.?correct",
+            r"\bm\b", r"first moment", r"m̂|m_hat", r"β_?1|beta_?1")
+wrong_value(E, _adam_first(sqrt=False), "divides by v, not by its square root",
+            r"square root", r"sqrt", r"√")
+wrong_value(E, 0.02 * 40, "alpha * |gradient|: plain gradient descent's step",
+            r"normalis", r"normaliz", r"divid", r"plain", r"gradient descent", r"sqrt",
+            r"√", r"\bv\b")
+wrong_value(E, _adam_first(square=False), "v from |g| instead of g^2", r"squar", r"g\^2",
+            r"\*\*2", r"\|g\|")
+wrong_value(E, _adam_first(swap=True), "beta1 and beta2 swapped in the moments", r"swapped",
+            r"β_?1 and β_?2", r"beta_?1 and beta_?2", r"\border\b", r"other way round")
+wrong_value(E, _adam_first(signed=True), "theta_0 - theta_1 (signed) instead of the size",
+            *SIGN, r"size", r"absolute", r"positive", r"\|")
+
+
+# Chapter 3, the capstones: one sample, columns.
+E = "ch3.two_layer_backward"
+
+
+def _two_layer(params, cache, y, *, delta2=None, act="prime", dW=None, dW1_act="x",
+               dW2_act="a1", b1=None, keys=None, w2t=True):
+    x, a1, z1, y_hat = cache["x"], cache["a1"], cache["z1"], cache["y_hat"]
+    d2 = y_hat - y if delta2 is None else delta2(y_hat, y)
+    back = (params["W2"].T if w2t else params["W2"]) @ d2
+    local = {"prime": a1 * (1 - a1), "none": 1.0, "sigma": a1, "z": z1 * (1 - z1),
+             "twice": _sigmoid(a1) * (1 - _sigmoid(a1))}[act]
+    d1 = back * local
+    inp = {"x": x, "a1": a1}
+    g = {
+        "W1": d1 @ inp[dW1_act].T,
+        "b1": d1 if b1 is None else b1(d1),
+        "W2": d2 @ {"a1": a1, "x": x, "z1": z1}[dW2_act].T,
+        "b2": d2,
+    }
+    if dW == "T":
+        g["W1"], g["W2"] = g["W1"].T, g["W2"].T
+    if keys:
+        g = {keys + k: v for k, v in g.items()}
+    return g
+
+
+@wrong(E, "delta2 = y - y_hat (sign)", *SIGN)
+def _(params, cache, y):
+    return _two_layer(params, cache, y, delta2=lambda yh, yy: yy - yh)
+
+
+@wrong(E, "no sigma' in delta1", r"σ'|σ′|sigma'|sigma_prime", r"derivative", r"missing",
+       r"local")
+def _(params, cache, y):
+    return _two_layer(params, cache, y, act="none")
+
+
+@wrong(E, "sigma(z1) where sigma'(z1) belongs", r"itself where", r"derivative belongs",
+       r"σ'|σ′|sigma'", r"a1 \(1 ?[-−] ?a1\)")
+def _(params, cache, y):
+    return _two_layer(params, cache, y, act="sigma")
+
+
+@wrong(E, "sigma' from z1: z1 (1 - z1) instead of a1 (1 - a1)", r"z_?1", r"\bz\b",
+       r"pre-?activation", r"a1 \(1", r"σ\(z", r"σ'|σ′|sigma'")
+def _(params, cache, y):
+    return _two_layer(params, cache, y, act="z")
+
+
+@wrong(E, "sigma applied twice: sigma'(a1) instead of sigma'(z1)", r"twice", r"a1 instead",
+       r"at the output", r"of a1", r"σ'|σ′|sigma'", r"already")
+def _(params, cache, y):
+    return _two_layer(params, cache, y, act="twice")
+
+
+@wrong(E, "every weight gradient transposed (x delta^T)", *TRANSPOSED)
+def _(params, cache, y):
+    return _two_layer(params, cache, y, dW="T")
+
+
+@wrong(E, "dW2 from the input x instead of a1 (the wrong layer's activation)", r"wrong layer",
+       r"\bx\b", r"a1", r"input", r"activation", r"layer below")
+def _(params, cache, y):
+    return _two_layer(params, cache, y, dW2_act="x")
+
+
+@wrong(E, "dW1 from a1 instead of x", r"wrong layer", r"\bx\b", r"a1", r"input",
+       r"activation")
+def _(params, cache, y):
+    return _two_layer(params, cache, y, dW1_act="a1")
+
+
+@wrong(E, "db1 summed to a number", r"summed", r"sum of", r"a column per")
+def _(params, cache, y):
+    return _two_layer(params, cache, y, b1=lambda d: float(d.sum()))
+
+
+@wrong(E, "delta2 = 2 (y_hat - y): the squared error's 2", r"twice", r"factor (of )?2",
+       r"\b2\b", r"squared")
+def _(params, cache, y):
+    return _two_layer(params, cache, y, delta2=lambda yh, yy: 2 * (yh - yy))
+
+
+@wrong(E, "keys 'dW1', ... instead of the keys of params", r"key", r"dW1", r"names",
+       r"has no 'W1'", r"one entry per parameter")
+def _(params, cache, y):
+    return _two_layer(params, cache, y, keys="d")
+
+
+@wrong(E, "delta2 computed in place: cache['y_hat'] -= y", *IN_PLACE, r"cache")
+def _(params, cache, y):
+    d2 = cache["y_hat"]
+    d2 -= y
+    return _two_layer(params, cache, y, delta2=lambda yh, yy: d2)
+
+
+_first_cache: dict = {}
+
+
+@wrong(E, "keeps the first cache it is given (stale activations)", r"stale", r"earlier",
+       r"first (call|cache|input)", r"cache", r"different input", r"left over", r"previous")
+def _(params, cache, y):
+    kept = _first_cache.setdefault("two_layer", {k: v.copy() for k, v in cache.items()})
+    if kept["x"].shape != cache["x"].shape or kept["a1"].shape != cache["a1"].shape:
+        kept = _first_cache["two_layer"] = {k: v.copy() for k, v in cache.items()}
+    return _two_layer(params, kept, y)
+
+
+E = "ch3.backprop"
+
+
+def _backprop(params, x, y, *, bp1="softmax", bp2_act="prev", bp4_act="prev", prime=True,
+              sign=1.0, transpose=False, last=0, depth=None, w_layer=0, order_bug=False):
+    D = depth or len(params) // 2
+    zs, a = [None], [x]
+    for l in range(1, D + 1):
+        zs.append(params[f"W{l}"] @ a[l - 1] + params[f"b{l}"])
+        if l < D or bp1 == "sigmoid":
+            a.append(_sigmoid(zs[l]))
+        else:
+            e = np.exp(zs[l] - zs[l].max())
+            a.append(e / e.sum())
+    delta = sign * (a[D] - y)
+    if bp1 == "sigmoid":
+        delta = delta * a[D] * (1 - a[D])
+    grads = {}
+    for l in range(D, last, -1):
+        A_in = a[l - 1] if bp4_act == "prev" else a[l]
+        if order_bug and l > 1:
+            new = (params[f"W{l}"].T @ delta) * a[l - 1] * (1 - a[l - 1])
+            grads[f"W{l}"] = new @ a[l - 1].T if new.shape[0] == params[f"W{l}"].shape[0] else (
+                delta @ a[l - 1].T)
+            grads[f"b{l}"] = delta
+            delta = new
+            continue
+        gW = delta @ A_in.T
+        grads[f"W{l}"] = gW.T if transpose else gW
+        grads[f"b{l}"] = delta
+        if l > 1:
+            act = a[l - 1] if bp2_act == "prev" else a[min(l, D - 1)]
+            W = params[f"W{l - w_layer}"]
+            delta = W.T @ delta
+            if prime:
+                delta = delta * act * (1 - act)
+    return grads
+
+
+@wrong(E, "the loop stops at layer 2: no gradients for layer 1 (off by one)", r"W1",
+       r"layer 1", r"missing", r"key", r"off.by.one", r"range")
+def _(params, x, y):
+    return _backprop(params, x, y, last=1)
+
+
+@wrong(E, "BP2's sigma' from a_l instead of a_{l-1} (the wrong layer)", r"wrong layer",
+       r"layer above", r"own layer", r"off by one", r"a_?\{?l\b")
+def _(params, x, y):
+    return _backprop(params, x, y, bp2_act="this")
+
+
+@wrong(E, "BP4 with a_l instead of a_{l-1}", r"wrong layer", r"off by one", r"a_?\{?l\b",
+       r"input of (the|its|this) layer")
+def _(params, x, y):
+    return _backprop(params, x, y, bp4_act="this")
+
+
+@wrong(E, "BP2 without sigma'", r"σ'|σ′|sigma'", r"derivative", r"missing", r"local")
+def _(params, x, y):
+    return _backprop(params, x, y, prime=False)
+
+
+@wrong(E, "a sigmoid output with delta_D = (y_hat - y) sigma' (not the softmax)",
+       r"softmax", r"BP1", r"sigmoid (at|on|in) the output", r"delta_D|δ_D")
+def _(params, x, y):
+    return _backprop(params, x, y, bp1="sigmoid")
+
+
+@wrong(E, "delta_D = y - y_hat (sign)", *SIGN)
+def _(params, x, y):
+    return _backprop(params, x, y, sign=-1.0)
+
+
+@wrong(E, "BP4 transposed: a_{l-1} delta^T", *TRANSPOSED)
+def _(params, x, y):
+    return _backprop(params, x, y, transpose=True)
+
+
+@wrong(E, "depth fixed at 2 (written for the two-layer network)", r"depth", r"D = 2",
+       r"layers?", r"missing", r"key", r"W3")
+def _(params, x, y):
+    return _backprop(params, x, y, depth=2)
+
+
+@wrong(E, "BP2 with the weights of layer l-1 instead of layer l", r"wrong layer",
+       r"W_?\{?l\b", r"weights of (the|layer)", r"layer below'?s weights")
+def _(params, x, y):
+    return _backprop(params, x, y, w_layer=1)  # the shapes fit only in square layers
+
+
+@wrong(E, "BP2 before BP4: the weight gradient uses the next layer's delta", r"\border\b",
+       r"before BP4", r"wrong layer'?s (error|delta)", r"next layer'?s (error|delta)",
+       r"too early")
+def _(params, x, y):
+    return _backprop(params, x, y, order_bug=True)
+
+
+# Chapter 4, the capstones: a batch, one sample per row, integer labels.
+E = "ch4.batch_backward"
+
+
+def _batch_backward(params, cache, y, *, scale="once", transpose=False, bias="sum", sign=1.0,
+                    local="prime", in_place=False, depth=None):
+    D = depth or len(params) // 2
+    Y_hat = cache["Y_hat"]
+    B = len(y)
+    dZ = Y_hat if in_place else Y_hat.copy()
+    dZ[np.arange(B), y] -= 1.0
+    dZ = sign * dZ
+    if scale in ("once", "twice"):
+        dZ = dZ / B
+    grads = {}
+    for l in range(D, 0, -1):
+        if scale == "twice":
+            extra = B
+        else:
+            extra = 1
+        A = cache[f"A{l - 1}"]
+        gW = dZ.T @ A / extra
+        grads[f"W{l}"] = gW.T if transpose else gW
+        grads[f"b{l}"] = {"sum": lambda d: d.sum(axis=0), "none": lambda d: d,
+                          "mean": lambda d: d.mean(axis=0), "axis1": lambda d: d.sum(axis=1),
+                          "zero": lambda d: np.zeros(d.shape[1])}[bias](dZ) / extra
+        if l > 1:
+            dA = dZ @ params[f"W{l}"]
+            s = {"prime": A * (1 - A), "none": 1.0, "sigma": A,
+                 "twice": _sigmoid(A) * (1 - _sigmoid(A))}[local]
+            dZ = dA * s
+    return grads
+
+
+@wrong(E, "no 1/B in BP1 (sums over the batch)", *TOO_LARGE_B)
+def _(params, cache, y):
+    return _batch_backward(params, cache, y, scale="none")
+
+
+@wrong(E, "a second 1/B in every layer", *TOO_SMALL_B)
+def _(params, cache, y):
+    return _batch_backward(params, cache, y, scale="twice")
+
+
+@wrong(E, "dW = A^T dZ (transposed)", *TRANSPOSED)
+def _(params, cache, y):
+    return _batch_backward(params, cache, y, transpose=True)
+
+
+@wrong(E, "bias gradient not summed over the batch", r"bias", r"sum", r"summed", r"rows",
+       r"per sample")
+def _(params, cache, y):
+    return _batch_backward(params, cache, y, bias="none")
+
+
+@wrong(E, "bias gradient averaged over the batch (a second 1/B for b)", r"bias", r"mean",
+       r"averag", *TOO_SMALL_B)
+def _(params, cache, y):
+    return _batch_backward(params, cache, y, bias="mean")
+
+
+@wrong(E, "bias summed over the wrong axis (axis=1)", r"axis", r"columns", r"per sample",
+       r"summed over the (features|classes|units)")
+def _(params, cache, y):
+    return _batch_backward(params, cache, y, bias="axis1")
+
+
+@wrong(E, "forgets the bias: zeros", r"bias", r"zero", r"all zeros")
+def _(params, cache, y):
+    return _batch_backward(params, cache, y, bias="zero")
+
+
+@wrong(E, "Delta_D = (Y - Y_hat)/B (sign)", *SIGN)
+def _(params, cache, y):
+    return _batch_backward(params, cache, y, sign=-1.0)
+
+
+@wrong(E, "BP2 without sigma'", r"σ'|σ′|sigma'", r"derivative", r"missing", r"local")
+def _(params, cache, y):
+    return _batch_backward(params, cache, y, local="none")
+
+
+@wrong(E, "the sigmoid A where its derivative A(1 - A) belongs", r"itself where",
+       r"derivative belongs", r"σ'|σ′|sigma'", r"A ?\(1 ?[-−] ?A\)")
+def _(params, cache, y):
+    return _batch_backward(params, cache, y, local="sigma")
+
+
+@wrong(E, "sigma'(A) instead of sigma'(Z): the sigmoid applied twice", r"twice",
+       r"A instead", r"of A\b", r"σ'|σ′|sigma'", r"already")
+def _(params, cache, y):
+    return _batch_backward(params, cache, y, local="twice")
+
+
+@wrong(E, "BP1 computed in place in cache['Y_hat']", *IN_PLACE, r"cache", r"Y_hat")
+def _(params, cache, y):
+    return _batch_backward(params, cache, y, in_place=True)
+
+
+@wrong(E, "written for depth 2 only", r"depth", r"layers?", r"missing", r"key")
+def _(params, cache, y):
+    return _batch_backward(params, cache, y, depth=2)
+
+
+@wrong(E, "keeps the first cache it is given (stale)", r"stale", r"earlier", r"left over",
+       r"cache", r"previous")
+def _(params, cache, y):
+    kept = _first_cache.get("batch_backward")
+    if kept is None or set(kept) - {"_y"} != set(cache) or any(
+            kept[k].shape != cache[k].shape for k in cache) or len(kept["_y"]) != len(y):
+        kept = _first_cache["batch_backward"] = {**{k: v.copy() for k, v in cache.items()},
+                                                 "_y": np.array(y)}
+    return _batch_backward(params, {k: v for k, v in kept.items() if k != "_y"}, y)
+
+
+E = "ch4.train"
+
+
+def _forward4(params, X, out="softmax"):
+    D = len(params) // 2
+    cache = {"A0": X}
+    A = X
+    for l in range(1, D + 1):
+        Z = A @ params[f"W{l}"].T + params[f"b{l}"]
+        cache[f"Z{l}"] = Z
+        if l < D:
+            A = _sigmoid(Z)
+            cache[f"A{l}"] = A
+    if out == "softmax":
+        E_ = np.exp(Z - Z.max(axis=1, keepdims=True))
+        cache["Y_hat"] = E_ / E_.sum(axis=1, keepdims=True)
+    else:
+        cache["Y_hat"] = _sigmoid(Z)
+    return cache["Y_hat"], cache
+
+
+def _train(params, X, y, lr, epochs, batch_size, rng, *, loss="mean", when="before",
+           update="in_place", sign=1.0, batches="per_epoch", record="batch", scale="once",
+           out="softmax", use_lr=True, ret=True):
+    from nnlib.data import minibatches
+
+    losses, epoch_losses = [], []
+    once = list(minibatches(X, y, batch_size, rng)) if batches == "once" else None
+    for epoch in range(epochs):
+        if batches == "once":
+            source = once if epoch == 0 else []
+        elif batches == "no_rng":
+            source = minibatches(X, y, batch_size, np.random.default_rng(0))
+        else:
+            source = minibatches(X, y, batch_size, rng)
+        for Xb, yb in source:
+            Y_hat, cache = _forward4(params, Xb, out)
+            picked = Y_hat[np.arange(len(yb)), yb]
+            value = {"mean": -np.mean(np.log(picked)), "sum": -np.sum(np.log(picked)),
+                     "all": -np.mean(np.log(Y_hat))}[loss]
+            grads = _batch_backward(params, cache, yb, scale=scale)
+            step = lr if use_lr else 1.0
+            for k in params:
+                if update == "in_place":
+                    params[k] -= sign * step * grads[k]
+                elif update == "rebind":
+                    params[k] = params[k] - sign * step * grads[k]
+            if when == "after":
+                Y_hat, _ = _forward4(params, Xb, out)
+                value = -np.mean(np.log(Y_hat[np.arange(len(yb)), yb]))
+            losses.append(float(value))
+            epoch_losses.append(float(value))
+        if record == "epoch" and epoch_losses:
+            losses = losses[: len(losses) - len(epoch_losses)] + [float(np.mean(epoch_losses))]
+        epoch_losses = []
+    return losses if ret else None
+
+
+@wrong(E, "records the loss after the update", r"after the update", r"before the update",
+       r"after", r"before")
+def _(params, X, y, lr, epochs, batch_size, rng):
+    return _train(params, X, y, lr, epochs, batch_size, rng, when="after")
+
+
+@wrong(E, "records the summed loss, not the batch mean", r"sum", r"mean", r"B times",
+       r"times too large", r"averag")
+def _(params, X, y, lr, epochs, batch_size, rng):
+    return _train(params, X, y, lr, epochs, batch_size, rng, loss="sum")
+
+
+@wrong(E, "rebinds params[k] instead of updating the arrays in place", r"in place",
+       r"rebind", r"arrays?", r"did not change", r"unchanged", r"\bdict")
+def _(params, X, y, lr, epochs, batch_size, rng):
+    return _train(params, X, y, lr, epochs, batch_size, rng, update="rebind")
+
+
+@wrong(E, "params += lr * grads (uphill)", *SIGN, r"uphill", r"ascent", r"increase")
+def _(params, X, y, lr, epochs, batch_size, rng):
+    return _train(params, X, y, lr, epochs, batch_size, rng, sign=-1.0)
+
+
+@wrong(E, "never updates the parameters", r"update", r"unchanged", r"did not change",
+       r"never")
+def _(params, X, y, lr, epochs, batch_size, rng):
+    return _train(params, X, y, lr, epochs, batch_size, rng, update="none")
+
+
+@wrong(E, "builds the batches once, before the epoch loop (one epoch of batches only)",
+       r"epoch", r"once", r"number of (losses|steps|batches)", r"expected \d+ losses",
+       r"too few", r"length")
+def _(params, X, y, lr, epochs, batch_size, rng):
+    return _train(params, X, y, lr, epochs, batch_size, rng, batches="once")
+
+
+@wrong(E, "minibatches with a fresh generator instead of rng", r"\brng\b", r"shuffl",
+       r"random", r"batches", r"order")
+def _(params, X, y, lr, epochs, batch_size, rng):
+    return _train(params, X, y, lr, epochs, batch_size, rng, batches="no_rng")
+
+
+@wrong(E, "one loss per epoch instead of one per batch", r"per batch", r"per epoch",
+       r"epoch", r"number of losses", r"too few", r"length")
+def _(params, X, y, lr, epochs, batch_size, rng):
+    return _train(params, X, y, lr, epochs, batch_size, rng, record="epoch")
+
+
+@wrong(E, "forgets to return the losses", *NO_RETURN)
+def _(params, X, y, lr, epochs, batch_size, rng):
+    return _train(params, X, y, lr, epochs, batch_size, rng, ret=False)
+
+
+@wrong(E, "its batch_backward has no 1/B", r"gradient", r"backward", *TOO_LARGE_B)
+def _(params, X, y, lr, epochs, batch_size, rng):
+    return _train(params, X, y, lr, epochs, batch_size, rng, scale="none")
+
+
+@wrong(E, "the loss averages log Y_hat over every class, not only the true one",
+       r"first loss", r"forward", r"cross-entropy", r"true class", r"label", r"every class")
+def _(params, X, y, lr, epochs, batch_size, rng):
+    return _train(params, X, y, lr, epochs, batch_size, rng, loss="all")
+
+
+@wrong(E, "ignores lr (a step of 1)", r"\blr\b", r"learning rate", r"step size", r"update")
+def _(params, X, y, lr, epochs, batch_size, rng):
+    return _train(params, X, y, lr, epochs, batch_size, rng, use_lr=False)
+
+
+# Witnesses of the later exercises: inputs on which an accepted answer goes wrong.
+def _two_layer_case(seed=0, n0=4, n1=5, K=3):
+    rng = np.random.default_rng(seed)
+    params = {"W1": rng.normal(size=(n1, n0)), "b1": rng.normal(size=(n1, 1)),
+              "W2": rng.normal(size=(K, n1)), "b2": rng.normal(size=(K, 1))}
+    x = rng.normal(size=(n0, 1))
+    z1 = params["W1"] @ x + params["b1"]
+    a1 = _sigmoid(z1)
+    z2 = params["W2"] @ a1 + params["b2"]
+    e = np.exp(z2 - z2.max())
+    y = np.zeros((K, 1))
+    y[1] = 1.0
+    return params, {"x": x, "z1": z1, "a1": a1, "z2": z2, "y_hat": e / e.sum()}, y
+
+
+@witness("ch3.two_layer_backward", "delta2 computed in place: cache['y_hat'] -= y")
+def _(answer):
+    params, cache, y = _two_layer_case()
+    before = cache["y_hat"].copy()
+    answer(params, cache, y)
+    said = _changed("cache['y_hat']", before, cache["y_hat"])
+    return said and said + " (it now holds y_hat - y, not the prediction)"
+
+
+def _batch_case(seed=0, sizes=(4, 5, 3), B=6):
+    rng = np.random.default_rng(seed)
+    params = {}
+    for l in range(1, len(sizes)):
+        params[f"W{l}"] = rng.normal(size=(sizes[l], sizes[l - 1]))
+        params[f"b{l}"] = rng.normal(size=sizes[l])
+    X = rng.normal(size=(B, sizes[0]))
+    y = rng.integers(0, sizes[-1], size=B)
+    _, cache = _forward4(params, X)
+    return params, cache, y
+
+
+@witness("ch4.batch_backward", "BP1 computed in place in cache['Y_hat']")
+def _(answer):
+    params, cache, y = _batch_case()
+    before = cache["Y_hat"].copy()
+    answer(params, cache, y)
+    return _changed("cache['Y_hat']", before, cache["Y_hat"])
+
+
+@witness("ch4.batch_backward", "keeps the first cache it is given (stale)")
+def _(answer):
+    for seed in (1, 2):  # two batches of the same shapes
+        params, cache, y = _batch_case(seed)
+        got = answer(params, cache, y)
+    want = _batch_backward(params, cache, y)
+    err = max(float(np.max(np.abs(got[k] - want[k]))) for k in want)
+    return (f"on a second batch of the same shapes its gradients are off by up to {err:.2g}: "
+            "they are the first batch's") if err > 1e-9 else None
+
+
+@witness("ch4.train", "rebinds params[k] instead of updating the arrays in place")
+def _(answer):
+    params, cache, y = _batch_case()
+    arrays = {k: v for k, v in params.items()}
+    before = {k: v.copy() for k, v in params.items()}
+    answer(params, cache["A0"], y, 0.5, 1, 3, np.random.default_rng(0))
+    if all(np.array_equal(arrays[k], before[k]) for k in params):
+        return ("the arrays the caller passed in are unchanged (the dict holds new ones): a "
+                "caller that kept them, as a model's layers do, trains nothing")
+    return None
+
+
+# =====================================================================================
+# Chapter 2, the engine built in steps (ch2.value_node, add_mul, tanh, topo, backward).
+# Each answer is a whole Value class, correct but for one slip in the step it answers.
+# Ids not registered (the chapter is being rewritten) are skipped by measure.py.
+# =====================================================================================
+def _engine(**bug):
+    """A learner's Value class, the model answer with the slips named in ``bug``."""
+    b = bug.get
+
+    class Value:
+        def __init__(self, data, children=(), op=""):
+            if b("init") == "arg_order":  # children and op written the other way round
+                children, op = op, children
+            self.data = float(data)
+            self.grad = {"none": None, "one": 1.0}.get(b("init"), 0.0)
+            if b("init") == "no_children":
+                self.children = ()
+            elif b("init") == "reversed_children":
+                self.children = tuple(children)[::-1]
+            elif b("init") == "prev_name":
+                self._prev = tuple(children)
+            else:
+                self.children = tuple(children)
+            self.op = None if b("init") == "op_none" else op
+            self._backward = None if b("init") == "backward_none" else (lambda: None)
+            if b("init") == "no_grad":
+                del self.grad
+
+        def __repr__(self):
+            return f"Value(data={self.data:.4g}, grad={self.grad:.4g})"
+
+        def __add__(self, other):
+            kids = (other, self) if b("add") == "children_order" else (self, other)
+            out = Value(self.data + other.data, children=kids,
+                        op="*" if b("add") == "op" else "+")
+
+            def _backward():
+                up = 1.0 if b("add") == "no_upstream" else out.grad
+                if b("add") == "assign":
+                    self.grad = up
+                    other.grad = up
+                    return
+                self.grad += up
+                if b("add") != "only_self":
+                    other.grad += up
+
+            if b("add") != "unset":
+                out._backward = _backward
+            return None if b("add") == "no_return" else out
+
+        def __mul__(self, other):
+            fwd = self.data + other.data if b("mul") == "sum_forward" else self.data * other.data
+            out = Value(fwd, children=(self, other), op="*")
+
+            def _backward():
+                up = 1.0 if b("mul") == "no_upstream" else out.grad
+                da, db = other.data, self.data
+                if b("mul") == "own":
+                    da, db = self.data, other.data
+                elif b("mul") == "ones":
+                    da, db = 1.0, 1.0
+                if b("mul") == "assign":
+                    self.grad = da * up
+                    other.grad = db * up
+                    return
+                self.grad += da * up
+                other.grad += db * up
+
+            if b("mul") != "unset":
+                out._backward = _backward
+            return None if b("mul") == "no_return" else out
+
+        def tanh(self):
+            t = self.data if b("tanh") == "no_forward" else math.tanh(self.data)
+            out = Value(t, children=() if b("tanh") == "no_children" else (self,),
+                        op="tanh")
+
+            def _backward():
+                y = out.data
+                local = {"input": 1.0 - self.data**2, "twice": 1.0 - math.tanh(y) ** 2,
+                         "itself": y, "sign": y**2 - 1.0, "no_square": 1.0 - y}.get(
+                    b("tanh"), 1.0 - y**2)
+                up = 1.0 if b("tanh") == "no_upstream" else out.grad
+                if b("tanh") == "assign":
+                    self.grad = local * up
+                else:
+                    self.grad += local * up
+
+            if b("tanh") != "unset":
+                out._backward = _backward
+            return out
+
+        def topological_order(self):
+            how = b("topo")
+            if how == "bfs":  # by levels from the output, then reversed
+                seen, level, queue = [], [], [self]
+                while queue:
+                    node = queue.pop(0)
+                    if not any(node is s for s in seen):
+                        seen.append(node)
+                        level.append(node)
+                        queue.extend(node.children)
+                return level[::-1]
+            order, visited = [], set()
+
+            def visit(node):
+                key = node.data if how == "by_data" else id(node)
+                if how != "no_visited":
+                    if key in visited:
+                        return
+                    visited.add(key)
+                if how == "preorder":
+                    order.append(node)
+                for child in node.children:
+                    if how == "one_level":
+                        if child not in order:
+                            order.append(child)
+                    else:
+                        visit(child)
+                if how not in ("preorder",):
+                    if how == "no_leaves" and not node.children:
+                        return
+                    order.append(node)
+
+            visit(self)
+            if how == "reversed":
+                order.reverse()
+            if how == "no_self":
+                order.pop()
+            if how == "set":
+                return set(order)
+            return order
+
+        def backward(self):
+            how = b("backward")
+            if how == "recursive":  # no topological order: a rule runs before all uses
+                def run(node):
+                    node._backward()
+                    for child in node.children:
+                        run(child)
+
+                for node in self.topological_order():
+                    node.grad = 0.0
+                self.grad = 1.0
+                run(self)
+                return
+            order = self.topological_order()
+            if how == "seed_then_clear":
+                self.grad = 1.0
+            if how not in ("no_clear", "clear_self"):
+                for node in order:
+                    if how == "clear_data":
+                        node.data = 0.0
+                    else:
+                        node.grad = 0.0
+            if how == "clear_self":
+                self.grad = 0.0
+            if how not in ("no_seed", "seed_then_clear"):
+                self.grad = 1.0
+            if how == "only_self":
+                self._backward()
+                return
+            for node in (order if how == "forward_order" else reversed(order)):
+                node._backward()
+
+    Value.__name__ = Value.__qualname__ = "Value"
+    return Value
+
+
+ACCUMULATE = (r"\+=", r"overwr", r"already", r"accumulat", r"replac", r"instead of add",
+              r"adds? to")
+UPSTREAM = (r"local derivative only", r"out\.grad", r"upstream", r"times out")
+NEVER_SET = (r"never called", r"_backward", r"never (set|run)")
+
+E = "ch2.value_node"
+for _bug, _desc, _kw in [
+    ("none", "grad = None instead of 0", (r"grad", r"\b0\b", r"zero", r"None")),
+    ("one", "grad = 1 at creation (the seed in the wrong place)", (r"grad", r"\b0\b",
+                                                                     r"zero", r"seed")),
+    ("no_children", "forgets to store the children", (r"children", r"record", r"inputs")),
+    ("reversed_children", "children stored as (b, a)", (*ORDER, r"children")),
+    ("arg_order", "op and children parameters the other way round",
+     (*ORDER, r"\bop\b", r"children", r"argument")),
+    ("backward_none", "_backward = None (not a function that does nothing)",
+     (r"_backward", r"callable", r"does nothing", r"function")),
+    ("op_none", "stores op = None, whatever op it is given",
+     (r"\bop\b", r'""', r"empty", r"None")),
+    ("no_grad", "forgets the grad attribute", (r"grad", r"attribute")),
+    ("prev_name", "stores the children as _prev (another tutorial's name)",
+     (r"children", r"attribute", r"_prev")),
+]:
+    wrong_value(E, _engine(init=_bug), _desc, *_kw)
+
+E = "ch2.add_mul"
+for _op, _bug, _desc, _kw in [
+    ("add", "assign", "add's rule: = instead of +=", ACCUMULATE),
+    ("mul", "assign", "mul's rule: = instead of +=", ACCUMULATE),
+    ("add", "no_upstream", "add's rule forgets out.grad", UPSTREAM),
+    ("mul", "no_upstream", "mul's rule forgets out.grad", UPSTREAM),
+    ("mul", "own", "mul: each input times its own value, not the other's",
+     (r"other", r"swapped", r"own", r"its own")),
+    ("mul", "ones", "mul's local derivatives 1 (copied from add)",
+     (r"other", r"local derivative", r"\b1\b", r"copied", r"sum's")),
+    ("add", "only_self", "add's rule updates only the first input",
+     (r"other", r"both", r"second input", r"only one", r"\bb\b")),
+    ("add", "children_order", "add records children=(other, self)", (*ORDER, r"children")),
+    ("add", "op", 'add records op "*"', (r"\bop\b", r'"\+"')),
+    ("mul", "unset", "mul never sets out._backward", NEVER_SET),
+    ("add", "no_return", "add forgets to return out", NO_RETURN),
+    ("mul", "sum_forward", "mul's data is self.data + other.data (copied from add)",
+     (r"data", r"forward", r"product", r"value")),
+]:
+    wrong_value(E, _engine(**{_op: _bug}), _desc, *_kw)
+
+E = "ch2.tanh"
+for _bug, _desc, _kw in [
+    ("input", "1 - x^2 at the input instead of 1 - tanh(x)^2",
+     (r"tanh\(x\)", r"out\.data", r"1 ?[-−] ?x", r"self\.data", r"input")),
+    ("twice", "1 - tanh(out.data)^2: tanh applied twice", (r"twice", r"at the output",
+                                                             r"out\.data", r"already")),
+    ("itself", "tanh(x) itself where its derivative belongs",
+     (r"itself where", r"derivative belongs", r"1 ?[-−] ?tanh")),
+    ("sign", "tanh(x)^2 - 1 (sign)", SIGN),
+    ("assign", "= instead of +=", ACCUMULATE),
+    ("no_upstream", "forgets out.grad", UPSTREAM),
+    ("no_square", "1 - tanh(x), the square forgotten", (r"squar", r"\^2", r"1 ?[-−] ?tanh")),
+    ("no_children", "children=() (the node forgets its input)", (r"\bchild", r"input")),
+    ("no_forward", "data = self.data (tanh forgotten in the forward value)",
+     (r"forward value", r"not applied", r"math\.tanh", r"never takes tanh")),
+    ("unset", "never sets out._backward", NEVER_SET),
+]:
+    wrong_value(E, _engine(tanh=_bug), _desc, *_kw)
+
+E = "ch2.topo"
+for _bug, _desc, _kw in [
+    ("no_visited", "no visited set: a shared node is listed more than once",
+     (r"once", r"twice", r"duplicate", r"more than once", r"visited")),
+    ("preorder", "appends a node before its children (self first)",
+     (*ORDER, r"before", r"children first", r"after (all )?(of )?its children")),
+    ("reversed", "returns the order reversed (self first)", (r"revers", r"last", *ORDER)),
+    ("one_level", "lists only the direct children of self",
+     (r"missing", r"every node", r"not all", r"leaves", r"deeper")),
+    ("by_data", "visited by value: nodes with equal data are dropped",
+     (r"equal data", r"same (value|data)", r"identity", r"miss", r"data")),
+    ("no_self", "leaves self out", (r"self", r"last", r"missing", r"root", r"output")),
+    ("bfs", "levels from the output, reversed: not topological when paths differ in length",
+     (r"before", r"child", r"\border\b", r"after")),
+    ("set", "returns a set", (r"list", r"set", r"\border\b")),
+    ("no_leaves", "leaves the leaves out", (r"lea(f|ves)", r"miss", r"inputs")),
+]:
+    wrong_value(E, _engine(topo=_bug), _desc, *_kw)
+
+E = "ch2.backward"
+for _bug, _desc, _kw in [
+    ("no_clear", "does not clear the gradients first",
+     (r"clear", r"left over", r"earlier pass", r"accumulat", r"second call", r"reset",
+      r"zero")),
+    ("no_seed", "never seeds self.grad = 1", (r"seed", r"\b1\b", r"self\.grad")),
+    ("forward_order", "runs the rules in topological order, not reversed",
+     (*ORDER, r"revers")),
+    ("seed_then_clear", "seeds, then clears every gradient (the seed among them)",
+     (r"seed", r"\border\b", r"after", r"clear")),
+    ("clear_self", "clears only self's gradient", (r"clear", r"left over", r"earlier pass",
+                                                    r"every gradient", r"reset")),
+    ("only_self", "runs only self's rule", (r"only", r"whole graph", r"every node",
+                                            r"one node", r"children", r"deeper")),
+    ("recursive", "recursive, no topological order: a rule runs before all its uses",
+     (r"topolog", r"twice", r"\border\b", r"before", r"revers")),
+    ("clear_data", "clears data instead of grad", (r"data", r"clear", r"forward")),
+]:
+    wrong_value(E, _engine(backward=_bug), _desc, *_kw)
+
+
+@witness("ch2.add_mul", "add records children=(other, self)")
+def _(answer):
+    a, b = answer(1.0), answer(2.0)
+    kids = tuple(getattr(a + b, "children", ()))
+    return ("(a + b).children is (b, a): the prompt asks for (self, other), and a graph "
+            "drawn from it swaps the inputs") if kids and kids[0] is b else None
+
+
+@witness("ch2.add_mul", 'add records op "*"')
+def _(answer):
+    op = getattr(answer(1.0) + answer(2.0), "op", None)
+    return f"(a + b).op is {op!r}: a drawn graph labels the sum as a product" if op != "+" else None

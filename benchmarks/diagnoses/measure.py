@@ -7,6 +7,8 @@ ACCEPTED    the check passed a wrong answer;
 NAMED       the diagnosis names this mistake (it contains one of the entry's keywords);
 MISLEADING  the diagnosis names a specific mistake, but not this one (it uses one of the
             framework's specific phrases, or no generic one: those are marked for review);
+            a diagnosis that "matches two known mistakes" is named if one of them is this
+            one (keywords first), misleading otherwise, whatever generic words it has;
 GENERIC     a generic message (wrong values, wrong shape, a number that is off, an
             exception from the learner's code).
 
@@ -64,6 +66,7 @@ GENERIC = tuple(
         r"still raises NotImplementedError",
         r"still (returns )?the placeholder",
         r"The check itself failed",
+        r"shapes do not fit",
     )
 )
 
@@ -92,6 +95,18 @@ SPECIFIC = tuple(
         r"stale",
         r"one factor too",
         r"is what you get when",
+        r"zero where it should not be",
+        r"all zeros",
+        r"in the wrong order",
+        r"off by the same",
+        r"scaled by its own factor",
+        r"times the correct value",
+        r"of the correct value",
+        r"in the wrong place",
+        r"matches two known mistakes",
+        r"not yours",
+        r"not a function you wrote",
+        r"changed its input",
     )
 )
 
@@ -100,7 +115,11 @@ _NOISE = (
     re.compile(r"\(rounding, or float32\?\)", re.IGNORECASE),
     re.compile(r"your code raised .*$", re.IGNORECASE | re.MULTILINE),
 )
-_REFUSED = re.compile(r"not yours|nnlib's own|defined outside|run your cell", re.IGNORECASE)
+_REFUSED = re.compile(r"not yours|not a function you wrote|nnlib's own|defined outside|"
+                      r"run your cell", re.IGNORECASE)
+#: A diagnosis that names two mistakes at once: named if one of them is this entry's (the
+#: keywords are looked for first), misleading otherwise, whatever generic words it has.
+_AMBIGUOUS = re.compile(r"matches two known mistakes", re.IGNORECASE)
 _LABEL = re.compile(r"test \d+ of \d+ \(", re.IGNORECASE)
 
 
@@ -150,6 +169,8 @@ def classify(passed: bool, detail: str, keywords) -> tuple[str, bool, str]:
         return "ACCEPTED", False, diag
     if any(re.search(k, diag, re.IGNORECASE) for k in keywords):
         return "NAMED", False, diag
+    if _AMBIGUOUS.search(diag):  # names two mistakes, neither of them this one
+        return "MISLEADING", False, diag
     said = strip_labels(detail.split("\nHint:", 1)[0])  # the generic markers, noise kept
     if any(p.search(said) for p in GENERIC):
         return "GENERIC", False, diag
@@ -176,6 +197,13 @@ def self_test() -> None:
          ("float32",), "GENERIC"),
         (False, label + "lr=0.1 is not used", (r"\blr\b",), "NAMED"),
         (False, "sizes: a list of 3 items is something new entirely.", ("transpos",),
+         "MISLEADING"),
+        (False, label + "dW has wrong values; it matches two known mistakes: transposed, or "
+         "the wrong sign.", ("transpos",), "NAMED"),
+        (False, label + "dW has wrong values; it matches two known mistakes: transposed, or "
+         "the wrong sign.", (r"1/B",), "MISLEADING"),
+        (False, label + "db is zero where it should not be.", ("bias",), "MISLEADING"),
+        (False, label + "this function is not yours: it is nnlib's own.", ("x",),
          "MISLEADING"),
     ]
     for passed, detail, keywords, want in cases:
