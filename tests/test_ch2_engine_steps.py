@@ -225,3 +225,36 @@ def test_exercise_titles_are_plain_text():
     titles = re.findall(r"\{exercise-start\} ([^\n]*)", "\n".join("".join(c["source"]) for c in _cells()))
     assert len(titles) == 9
     assert not [t for t in titles if re.search(r"[`*$]", t)], titles
+
+
+@pytest.mark.parametrize("slip", ["children (other, self)", "op of a sum labelled '*'"])
+def test_a_node_that_records_its_inputs_wrongly_is_refused(slip):
+    """The gradients can be right while the node misdescribes its graph: a drawn graph would
+    swap the inputs, or call the sum a product. The prompt asks for both, so the check does."""
+    class Slipped(_Other):
+        def __add__(self, other):
+            if slip.startswith("children"):
+                out = Slipped(self.data + other.data, (other, self), "+")
+            else:
+                out = Slipped(self.data + other.data, (self, other), "*")
+
+            def rule():
+                self.grad += out.grad
+                other.grad += out.grad
+
+            out._backward = rule
+            return out
+
+        def __mul__(self, other):
+            out = Slipped(self.data * other.data, (self, other), "*")
+
+            def rule():
+                self.grad += other.data * out.grad
+                other.grad += self.data * out.grad
+
+            out._backward = rule
+            return out
+
+    result = check("ch2.add_mul", Slipped)
+    assert result.status == "incorrect"
+    assert ("(other, self)" if slip.startswith("children") else "label it '+'") in result.message

@@ -177,7 +177,7 @@ class Tester:
         self.modified = tuple(
             i
             for i, (a, s) in enumerate(zip(passed, snapshot, strict=True))
-            if isinstance(s, np.ndarray) and not _same_array(a, s)
+            if _holds_arrays(s) and not _same_contents(a, s)
         )
         if self.modified and self.changed_inputs is None:
             self.changed_inputs = (self._where(), fn, tuple(self._arg_name(args, i) for i in self.modified))
@@ -432,6 +432,24 @@ def _arrays_in(value):
     elif isinstance(value, dict):
         for v in value.values():
             yield from _arrays_in(v)
+
+
+def _holds_arrays(value) -> bool:
+    """An array, or a list / tuple / dict with an array somewhere inside (a cache, params)."""
+    return next(iter(_arrays_in(value)), None) is not None
+
+
+def _same_contents(a, s) -> bool:
+    """Is ``a`` still what the snapshot ``s`` was? Arrays by value, containers entry by entry
+    (a learner who writes ``cache["y_hat"] -= y`` or rebinds a key changed the caller's dict)."""
+    if isinstance(s, np.ndarray):
+        return _same_array(a, s)
+    if isinstance(s, dict):
+        return isinstance(a, dict) and a.keys() == s.keys() and all(_same_contents(a[k], s[k]) for k in s)
+    if isinstance(s, list | tuple):
+        return (isinstance(a, list | tuple) and len(a) == len(s)
+                and all(_same_contents(x, y) for x, y in zip(a, s, strict=True)))
+    return True
 
 
 def _same_array(a, s: np.ndarray) -> bool:

@@ -1248,6 +1248,7 @@ def check_train(answer, t):
         ref_params = _Params(params)
         ref = t.reference(ref_params, X, y, lr, epochs, batch_size, np.random.default_rng(seed))
         mine = _Params(params)
+        arrays_given = {k: mine[k] for k in mine}
         got = t.call(fn, mine, X, y, lr, epochs, batch_size, np.random.default_rng(seed))
         variants = {}
         for m in _TRAIN_MESSAGES:
@@ -1267,6 +1268,13 @@ def check_train(answer, t):
             now = mine.flat()
         except (TypeError, ValueError):
             t.fail("params holds something that is not an array now: update each array, params[k] -= lr * grads[k].")
+        rebound = [k for k, a in arrays_given.items() if k in mine and mine[k] is not a]
+        if rebound and d.close(now, ref_params.flat()):
+            t.fail(
+                f"params[{rebound[0]!r}] now holds a new array: the update assigned a new value to the "
+                "dict's entry, so the arrays passed in (which a model's layers would keep using) never "
+                "changed. Update each array in place: params[k] -= lr * grads[k].",
+            )
         t.compare(
             now,
             ref_params.flat(),
@@ -1316,3 +1324,13 @@ for _m, _expect in [
     ("once_per_epoch", "once per epoch"),
 ]:
     check_train.add_wrong_answer(_tr(_m), _expect, f"The training loop with {_m}.")
+
+
+@check_train.wrong_answer(expect="now holds a new array")
+def _tr_rebinds(params, X, y, lr, epochs, batch_size, rng):
+    """The right loop whose update rebinds the dict's entries instead of changing the arrays."""
+    copies = {k: np.array(v) for k, v in params.items()}
+    losses = _train_variant(copies, X, y, lr, epochs, batch_size, rng, None)
+    for k in params:
+        params[k] = copies[k]
+    return losses

@@ -526,6 +526,9 @@ def _scaled_per_line(g, exp, name, tol):
     """Every row (or column) a multiple of the right one, with different factors."""
     if g.ndim != 2:
         return None
+    # An outer product u v^T (one sample's dW = delta a^T): every row is a multiple of v^T, so a
+    # wrong u alone rescales each row by its own factor - say which factor is wrong instead.
+    rank_one = min(exp.shape) >= 2 and np.linalg.matrix_rank(exp) == 1
     for axis, noun in ((0, "row"), (1, "column")):
         a, e = (g, exp) if axis == 0 else (g.T, exp.T)
         if a.shape[0] < 2 or a.shape[1] < 2:
@@ -544,6 +547,14 @@ def _scaled_per_line(g, exp, name, tol):
         else:
             off = [c for c in factors if abs(c - 1.0) > 1e-6]
             if len(off) >= 2 and max(factors) - min(factors) > 1e-6 * max(abs(c) for c in factors):
+                if rank_one:
+                    side = "column (left)" if axis == 0 else "row (right)"
+                    return (
+                        f"{name} is an outer product whose {side} factor is wrong while the other "
+                        "factor is right: for a weight gradient delta a^T that means the error term "
+                        "delta is wrong (the activation entering the layer is right) - check how "
+                        "delta reaches this layer."
+                    )
                 return (
                     f"{name} has each {noun} pointing the right way but scaled by its own factor: "
                     f"a normalisation or division done per {noun} is wrong (a sum or maximum "
