@@ -586,9 +586,11 @@ _MESSAGES = {
     "bw_no_reset": ("reset", "the gradients depend on what grad held before the call: backward "
                     "must first reset every node's grad to 0 (as in nnlib.engine, backward() "
                     "recomputes, so calling it twice gives the same numbers)."),
-    "bw_forward_order": ("inputs first", "backward runs the rules in topological order, inputs "
-                         "first; run them in REVERSE topological order, from self back to the "
-                         "inputs."),
+    "bw_forward_order": ("inputs first", "only the output's own rule passed anything on: either "
+                         "backward runs the rules in topological order, inputs first (so every "
+                         "other rule ran while its out.grad was still 0), or it runs self's rule "
+                         "alone. Run every node's rule, in REVERSE topological order, from self "
+                         "back to the inputs."),
     "bw_skip_self": ("own rule never ran", "the output's own rule never ran, so no gradient "
                      "left it: the loop over the nodes misses one (self)."),
 }
