@@ -258,3 +258,41 @@ def test_a_node_that_records_its_inputs_wrongly_is_refused(slip):
     result = check("ch2.add_mul", Slipped)
     assert result.status == "incorrect"
     assert ("(other, self)" if slip.startswith("children") else "label it '+'") in result.message
+
+
+def test_node_bookkeeping_is_judged_without_calling_the_learners_operators():
+    """A learner's Value may overload == (engines that build comparison nodes do) or store
+    an odd op; the check compares children by identity and still gives a message."""
+
+    def engine(add_op="+", **extra):
+        """A correct sum and product whose nodes are of the new class, the sum labelled add_op."""
+        def add(self, other):
+            out = type(self)(self.data + other.data, (self, other), add_op)
+
+            def rule():
+                self.grad += out.grad
+                other.grad += out.grad
+
+            out._backward = rule
+            return out
+
+        def mul(self, other):
+            out = type(self)(self.data * other.data, (self, other), "*")
+
+            def rule():
+                self.grad += other.data * out.grad
+                other.grad += self.data * out.grad
+
+            out._backward = rule
+            return out
+
+        return type("Engine", (_Other,), {"__add__": add, "__mul__": mul, **extra})
+
+    def raising_eq(self, other):
+        raise RuntimeError("== is an operation of this engine")
+
+    compares = engine(__eq__=raising_eq, __hash__=object.__hash__)
+    assert check("ch2.add_mul", compares).status == "correct"
+
+    result = check("ch2.add_mul", engine(add_op=np.array([1, 2])))
+    assert result.status == "incorrect" and "label it '+'" in result.message

@@ -508,3 +508,17 @@ def test_a_wrong_shape_says_how_it_probably_came_about(got, expected, words):
     message = d.diagnose(got, expected, "db")
     for word in words:
         assert word in message, message
+
+
+def test_an_outer_product_says_which_factor_is_wrong():
+    """One sample's dW = delta a^T: a wrong delta rescales each row, a wrong a each column;
+    the message says which (rescaled rows alone would suggest a per-row normalisation)."""
+    from nnlib.checks import diagnose as dg
+
+    delta, a = np.array([0.5, -1.2, 2.0]), np.array([1.5, 0.3, -0.7, 2.2])
+    expected = np.outer(delta, a)
+    wrong_delta = dg.diagnose(np.outer(delta * [1.0, 2.0, -3.0], a), expected, "dW2")
+    wrong_a = dg.diagnose(np.outer(delta, a * [1.0, 0.5, 4.0, -1.0]), expected, "dW2")
+    assert "error term delta is wrong" in wrong_delta
+    assert "activation it is paired with is not" in wrong_a
+    assert "per row" not in wrong_delta and "per column" not in wrong_a

@@ -752,12 +752,16 @@ def _returns_node(t, cls, out, expr, inputs):
     if isinstance(out.data, np.ndarray):
         t.fail(_MESSAGES["tanh_array"][1] if "tanh" in expr else
                f"out.data of {expr} is an array of shape {out.data.shape}; keep it a single number.")
-    if len(inputs) == 2 and tuple(kids)[:2] != tuple(inputs) and all(any(k is i for k in kids) for i in inputs):
+    # compared by identity: a learner's Value may define == (and the order is what matters)
+    swapped = len(inputs) == 2 and len(kids) >= 2 and (kids[0] is not inputs[0] or kids[1] is not inputs[1])
+    if swapped:
         t.fail(f"the Value returned by {expr} records its children as (other, self): keep the "
                "order (self, other), so that a drawn graph shows the inputs where they are.")
     symbol = "+" if " + " in expr else "*" if " * " in expr else None
-    if symbol and getattr(out, "op", None) != symbol:
-        t.fail(f"the Value returned by {expr} has op {getattr(out, 'op', None)!r}; label it "
+    op = getattr(out, "op", None)
+    if symbol and not (isinstance(op, str) and op == symbol):
+        shown = repr(op) if isinstance(op, str) else d.describe(op)
+        t.fail(f"the Value returned by {expr} has op {shown}; label it "
                f"{symbol!r}, the operation that made it (a drawn graph shows this label).")
 
 

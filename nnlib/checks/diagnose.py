@@ -547,13 +547,19 @@ def _scaled_per_line(g, exp, name, tol):
         else:
             off = [c for c in factors if abs(c - 1.0) > 1e-6]
             if len(off) >= 2 and max(factors) - min(factors) > 1e-6 * max(abs(c) for c in factors):
-                if rank_one:
-                    side = "column (left)" if axis == 0 else "row (right)"
+                if rank_one and axis == 0:  # rows rescaled: the left factor u of u v^T is wrong
                     return (
-                        f"{name} is an outer product whose {side} factor is wrong while the other "
-                        "factor is right: for a weight gradient delta a^T that means the error term "
-                        "delta is wrong (the activation entering the layer is right) - check how "
-                        "delta reaches this layer."
+                        f"{name} is an outer product whose column (left) factor is wrong while the "
+                        "row factor is right: for a weight gradient delta a^T that means the error "
+                        "term delta is wrong (the activation entering the layer is right) - check "
+                        "how delta reaches this layer."
+                    )
+                if rank_one:  # columns rescaled: the right factor v of u v^T is wrong
+                    return (
+                        f"{name} is an outer product whose row (right) factor is wrong while the "
+                        "column factor is right: for a weight gradient delta a^T that means the "
+                        "error term delta is right but the activation it is paired with is not - "
+                        "is it the input of this layer, from this forward pass?"
                     )
                 return (
                     f"{name} has each {noun} pointing the right way but scaled by its own factor: "
